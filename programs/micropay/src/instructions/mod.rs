@@ -1,0 +1,21 @@
+pub mod add_signer;
+pub mod close_tab;
+pub mod deposit;
+pub mod init_config;
+pub mod open_tab;
+pub mod remove_signer;
+pub mod request_withdraw;
+pub mod settle;
+pub mod update_config;
+pub mod withdraw;
+
+pub use add_signer::*;
+pub use close_tab::*;
+pub use deposit::*;
+pub use init_config::*;
+pub use open_tab::*;
+pub use remove_signer::*;
+pub use request_withdraw::*;
+pub use settle::*;
+pub use update_config::*;
+pub use withdraw::*;

@@ -1,0 +1,5 @@
+mod config;
+mod tab;
+
+pub use config::*;
+pub use tab::*;

@@ -1,0 +1,53 @@
+//! The micropay tip protocol, shared by the on-chain program and every off-chain client
+//! so that both sides agree on a tip byte for byte.
+//!
+//! The core (message layout, entries hashing, precompile layout, settle wire types,
+//! epoch state) is `no_std` + `alloc` and is what the program compiles for SBF.
+//! The `client` feature adds signing, PDA derivation and instruction builders.
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "client")]
+extern crate std;
+
+pub mod entries;
+pub mod message;
+pub mod precompile;
+pub mod settle;
+pub mod state;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+pub use entries::{check_entries, entries_hash};
+pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
+pub use settle::{SettleEntry, SettleItem};
+pub use state::EpochState;
+
+/// PDA seeds, shared so the program's constraints and clients' derivations match.
+pub mod seeds {
+    pub const TAB: &[u8] = b"tab";
+    pub const VAULT: &[u8] = b"vault";
+    pub const VAULT_AUTHORITY: &[u8] = b"vault_authority";
+    pub const EVENT_AUTHORITY: &[u8] = b"__event_authority";
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("message is not 98 bytes")]
+    BadMessageLength,
+    #[error("message does not start with the micropay magic")]
+    BadMagic,
+    #[error("entries are not strictly sorted by payee")]
+    EntriesNotSorted,
+    #[error("an entry amount is zero")]
+    ZeroAmount,
+    #[error("arithmetic overflow")]
+    Overflow,
+    #[error("too many entries for one epoch state")]
+    TooManyEntries,
+    #[error("precompile signature count differs from the settle items")]
+    BadSignatureCount,
+    #[error("precompile data is not in micropay's canonical layout")]
+    BadPrecompileLayout,
+}
