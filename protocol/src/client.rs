@@ -103,10 +103,13 @@ pub fn settle_instruction(
     items: &[SettleItem],
 ) -> Instruction {
     let program_id = accounts.program_id;
-    let mut metas = vec![
+    let mut metas = std::vec![
         AccountMeta::new_readonly(accounts.config, false),
         AccountMeta::new(vault_address(&program_id, &accounts.config).0, false),
-        AccountMeta::new_readonly(vault_authority_address(&program_id, &accounts.config).0, false),
+        AccountMeta::new_readonly(
+            vault_authority_address(&program_id, &accounts.config).0,
+            false
+        ),
         AccountMeta::new_readonly(accounts.mint, false),
         AccountMeta::new(accounts.fee_destination, false),
         AccountMeta::new_readonly(accounts.token_program, false),

@@ -69,7 +69,10 @@ mod tests {
             entries_hash([(&a, 5), (&b, 7)]),
             solana_sha256_hasher::hash(&concatenated).to_bytes()
         );
-        assert_ne!(entries_hash([(&a, 5), (&b, 7)]), entries_hash([(&a, 5), (&b, 8)]));
+        assert_ne!(
+            entries_hash([(&a, 5), (&b, 7)]),
+            entries_hash([(&a, 5), (&b, 8)])
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub struct TipMessage {
 impl TipMessage {
     pub fn to_bytes(&self) -> [u8; MESSAGE_LEN] {
         let mut out = [0u8; MESSAGE_LEN];
-        let mut w = Writer { buf: &mut out, pos: 0 };
+        let mut w = Writer {
+            buf: &mut out,
+            pos: 0,
+        };
         w.put(&MAGIC);
         w.put(self.tab.as_ref());
         w.put(&self.incarnation.to_le_bytes());
@@ -136,7 +139,10 @@ mod tests {
         );
         let mut longer = [0u8; 99];
         longer[..98].copy_from_slice(&bytes);
-        assert_eq!(TipMessage::parse(&longer), Err(ProtocolError::BadMessageLength));
+        assert_eq!(
+            TipMessage::parse(&longer),
+            Err(ProtocolError::BadMessageLength)
+        );
         let mut bad = bytes;
         bad[0] = b'X';
         assert_eq!(TipMessage::parse(&bad), Err(ProtocolError::BadMagic));

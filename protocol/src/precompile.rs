@@ -166,9 +166,11 @@ mod tests {
 
     #[test]
     fn round_trip_two_signatures() {
-        let data =
-            build_precompile_data(&[([3; 32], [4; 64], message(0)), ([5; 32], [6; 64], message(1))])
-                .unwrap();
+        let data = build_precompile_data(&[
+            ([3; 32], [4; 64], message(0)),
+            ([5; 32], [6; 64], message(1)),
+        ])
+        .unwrap();
         assert_eq!(data.len(), 2 + 2 * 208);
         let states = parse_precompile_data(&data, 2).unwrap();
         assert_eq!(states[0].signer, Address::new_from_array([3; 32]));
@@ -205,6 +207,9 @@ mod tests {
         let mut not_ours = data;
         let msg_at = 2 + 14 + 32 + 64;
         not_ours[msg_at] = b'X';
-        assert_eq!(parse_precompile_data(&not_ours, 1), Err(ProtocolError::BadMagic));
+        assert_eq!(
+            parse_precompile_data(&not_ours, 1),
+            Err(ProtocolError::BadMagic)
+        );
     }
 }

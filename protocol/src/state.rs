@@ -39,7 +39,10 @@ impl EpochState {
         let mut next = self.clone();
         let entry = next.entries.entry(payee).or_insert(0);
         *entry = entry.checked_add(amount).ok_or(ProtocolError::Overflow)?;
-        next.total = next.total.checked_add(amount).ok_or(ProtocolError::Overflow)?;
+        next.total = next
+            .total
+            .checked_add(amount)
+            .ok_or(ProtocolError::Overflow)?;
         next.seq = next.seq.checked_add(1).ok_or(ProtocolError::Overflow)?;
         if u16::try_from(next.entries.len()).is_err() {
             return Err(ProtocolError::TooManyEntries);
@@ -108,7 +111,9 @@ mod tests {
 
     #[test]
     fn tip_rejects_zero_and_overflow() {
-        let s = EpochState::new(addr(9), 1, 0).tip(addr(1), u64::MAX).unwrap();
+        let s = EpochState::new(addr(9), 1, 0)
+            .tip(addr(1), u64::MAX)
+            .unwrap();
         assert_eq!(s.tip(addr(2), 0), Err(ProtocolError::ZeroAmount));
         assert_eq!(s.tip(addr(2), 1), Err(ProtocolError::Overflow));
     }
@@ -124,8 +129,14 @@ mod tests {
         assert_eq!(
             item.entries,
             [
-                SettleEntry { payee_index: 2, amount: 3 },
-                SettleEntry { payee_index: 0, amount: 7 }
+                SettleEntry {
+                    payee_index: 2,
+                    amount: 3
+                },
+                SettleEntry {
+                    payee_index: 0,
+                    amount: 7
+                }
             ]
         );
         assert!(s.settle_item(&[addr(5)]).is_none());

@@ -1,6 +1,7 @@
 //! Test support: the micropay program registered natively inside `solana-program-test`
 //! (a real bank with the real SPL Token and Token-2022 programs), and helpers to drive it.
 
+use anchor_lang::solana_program::system_instruction;
 use anchor_lang::{
     prelude::AccountInfo, solana_program::entrypoint::ProgramResult, AccountDeserialize,
     AnchorDeserialize, Discriminator, InstructionData, ToAccountMetas,
@@ -8,8 +9,8 @@ use anchor_lang::{
 use micropay::{errors::MicropayError, state::Tab};
 use micropay_protocol::{
     client::{
-        event_authority_address, settle_batch, tab_address, vault_address,
-        vault_authority_address, SettleAccounts, SignedState,
+        event_authority_address, settle_batch, tab_address, vault_address, vault_authority_address,
+        SettleAccounts, SignedState,
     },
     EpochState,
 };
@@ -22,7 +23,6 @@ use solana_sdk::{
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
-    system_instruction,
     transaction::{Transaction, TransactionError, VersionedTransaction},
 };
 
@@ -32,7 +32,11 @@ pub use micropay_protocol as protocol;
 /// processor's fully general signature cannot name. Erasing the distinction is sound:
 /// the runtime's account infos and their data outlive this call, which is all `'info`
 /// promises.
-fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+fn process_instruction(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     micropay::entry(program_id, accounts, data)
 }
@@ -115,9 +119,17 @@ impl Env {
         let config = Keypair::new();
         env.config = config.pubkey();
         env.vault = vault_address(&micropay::ID, &env.config).0;
-        let ix = env.init_config_ix(env.config, fee_bps, WITHDRAWAL_DELAY, env.mint, env.fee_destination);
+        let ix = env.init_config_ix(
+            env.config,
+            fee_bps,
+            WITHDRAWAL_DELAY,
+            env.mint,
+            env.fee_destination,
+        );
         let admin = env.admin.insecure_clone();
-        env.send(&[ix], &[&admin, &config]).await.expect("init_config");
+        env.send(&[ix], &[&admin, &config])
+            .await
+            .expect("init_config");
         env
     }
 
@@ -139,7 +151,7 @@ impl Env {
                 vault_authority: vault_authority_address(&micropay::ID, &config).0,
                 fee_destination,
                 token_program: self.token.program_id(),
-                system_program: solana_sdk::system_program::ID,
+                system_program: anchor_lang::system_program::ID,
                 event_authority: event_authority_address(&micropay::ID).0,
                 program: micropay::ID,
             }
@@ -160,14 +172,22 @@ impl Env {
 
     /// Sends `ixs` paid by the context payer, with a fresh blockhash so that an
     /// identical resend is a new transaction (needed to test replays).
-    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), BanksClientError> {
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), BanksClientError> {
         let tx = self.transaction(ixs, signers).await;
         self.ctx.banks_client.process_transaction(tx).await
     }
 
     pub async fn transaction(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Transaction {
         let payer = self.payer();
-        let blockhash = self.ctx.get_new_latest_blockhash().await.expect("blockhash");
+        let blockhash = self
+            .ctx
+            .get_new_latest_blockhash()
+            .await
+            .expect("blockhash");
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend_from_slice(signers);
         Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, blockhash)
@@ -201,7 +221,9 @@ impl Env {
             )
             .unwrap(),
         );
-        self.send(&[create, init], &[&mint]).await.expect("create mint");
+        self.send(&[create, init], &[&mint])
+            .await
+            .expect("create mint");
         mint.pubkey()
     }
 
@@ -232,7 +254,9 @@ impl Env {
             )
             .unwrap(),
         );
-        self.send(&[create, init], &[&account]).await.expect("create token account");
+        self.send(&[create, init], &[&account])
+            .await
+            .expect("create token account");
         account.pubkey()
     }
 
@@ -286,7 +310,7 @@ impl Env {
                 owner: *owner,
                 config: self.config,
                 tab: self.tab_address(owner),
-                system_program: solana_sdk::system_program::ID,
+                system_program: anchor_lang::system_program::ID,
                 event_authority: event_authority_address(&micropay::ID).0,
                 program: micropay::ID,
             }
@@ -295,7 +319,13 @@ impl Env {
         }
     }
 
-    pub fn deposit_ix(&self, depositor: &Pubkey, tab: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
+    pub fn deposit_ix(
+        &self,
+        depositor: &Pubkey,
+        tab: &Pubkey,
+        source: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
         Instruction {
             program_id: micropay::ID,
             accounts: micropay::accounts::Deposit {
@@ -314,7 +344,13 @@ impl Env {
         }
     }
 
-    pub fn add_signer_ix(&self, owner: &Pubkey, signer: Pubkey, expires_at: i64, cap: u64) -> Instruction {
+    pub fn add_signer_ix(
+        &self,
+        owner: &Pubkey,
+        signer: Pubkey,
+        expires_at: i64,
+        cap: u64,
+    ) -> Instruction {
         Instruction {
             program_id: micropay::ID,
             accounts: micropay::accounts::AddSigner {
@@ -398,7 +434,11 @@ impl Env {
         }
     }
 
-    pub fn update_config_ix(&self, args: micropay::UpdateConfigArgs, fee_destination: Pubkey) -> Instruction {
+    pub fn update_config_ix(
+        &self,
+        args: micropay::UpdateConfigArgs,
+        fee_destination: Pubkey,
+    ) -> Instruction {
         Instruction {
             program_id: micropay::ID,
             accounts: micropay::accounts::UpdateConfig {
@@ -467,7 +507,10 @@ impl Env {
 
     /// Every inner (CPI) instruction a transaction makes, as `(program, data)`, from a
     /// simulation, so the bank's state is unchanged.
-    pub async fn simulate_inner(&mut self, tx: impl Into<VersionedTransaction>) -> Vec<(Pubkey, Vec<u8>)> {
+    pub async fn simulate_inner(
+        &mut self,
+        tx: impl Into<VersionedTransaction>,
+    ) -> Vec<(Pubkey, Vec<u8>)> {
         let tx: VersionedTransaction = tx.into();
         let keys = tx.message.static_account_keys().to_vec();
         let simulation = self
@@ -484,7 +527,7 @@ impl Env {
             .inner_instructions
             .expect("inner instructions recorded")
             .into_iter()
-            .flat_map(|inner| inner.instructions)
+            .flatten()
             .map(|ix| {
                 let program = keys[usize::from(ix.instruction.program_id_index)];
                 (program, ix.instruction.data)
@@ -548,7 +591,10 @@ pub fn assert_error(result: Result<(), BanksClientError>, expected: MicropayErro
 }
 
 #[track_caller]
-pub fn assert_anchor_error(result: Result<(), BanksClientError>, expected: anchor_lang::error::ErrorCode) {
+pub fn assert_anchor_error(
+    result: Result<(), BanksClientError>,
+    expected: anchor_lang::error::ErrorCode,
+) {
     assert_custom_error(result, expected as u32)
 }
 

@@ -19,45 +19,45 @@ pub mod micropay {
     use super::*;
 
     pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
-        instructions::init_config::handler(ctx, args)
+        InitConfig::handle(ctx, args)
     }
 
     pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
-        instructions::update_config::handler(ctx, args)
+        UpdateConfig::handle(ctx, args)
     }
 
     pub fn open_tab(ctx: Context<OpenTab>) -> Result<()> {
-        instructions::open_tab::handler(ctx)
+        OpenTab::handle(ctx)
     }
 
     pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
-        instructions::deposit::handler(ctx, amount)
+        Deposit::handle(ctx, amount)
     }
 
     pub fn add_signer(ctx: Context<AddSigner>, args: AddSignerArgs) -> Result<()> {
-        instructions::add_signer::handler(ctx, args)
+        AddSigner::handle(ctx, args)
     }
 
     pub fn remove_signer(ctx: Context<RemoveSigner>, signer: Pubkey) -> Result<()> {
-        instructions::remove_signer::handler(ctx, signer)
+        RemoveSigner::handle(ctx, signer)
     }
 
     pub fn settle<'info>(
         ctx: Context<'info, Settle<'info>>,
         items: Vec<micropay_protocol::SettleItem>,
     ) -> Result<()> {
-        instructions::settle::handler(ctx, items)
+        Settle::handle(ctx, items)
     }
 
     pub fn request_withdraw(ctx: Context<RequestWithdraw>, amount: u64) -> Result<()> {
-        instructions::request_withdraw::handler(ctx, amount)
+        RequestWithdraw::handle(ctx, amount)
     }
 
     pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
-        instructions::withdraw::handler(ctx)
+        Withdraw::handle(ctx)
     }
 
     pub fn close_tab(ctx: Context<CloseTab>) -> Result<()> {
-        instructions::close_tab::handler(ctx)
+        CloseTab::handle(ctx)
     }
 }

@@ -90,7 +90,14 @@ fn build(
             .sum::<usize>();
     let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[payer]).unwrap();
     let bytes = bincode::serialize(&tx).unwrap().len();
-    (Built { tx, bytes, accounts }, table)
+    (
+        Built {
+            tx,
+            bytes,
+            accounts,
+        },
+        table,
+    )
 }
 
 /// A tab to settle: its address, incarnation and owner.
@@ -128,8 +135,16 @@ fn max_tabs(env: &Env, shape: Shape) -> usize {
         let tab_keys: Vec<TabKey> = (0..tabs)
             .map(|_| (Pubkey::new_unique(), 0, Keypair::new()))
             .collect();
-        let payees: Vec<_> = (0..shape.payees(tabs)).map(|_| Pubkey::new_unique()).collect();
-        let (built, _) = build(env, &payer, Pubkey::new_unique(), &states(shape, &tab_keys, &payees), Hash::default());
+        let payees: Vec<_> = (0..shape.payees(tabs))
+            .map(|_| Pubkey::new_unique())
+            .collect();
+        let (built, _) = build(
+            env,
+            &payer,
+            Pubkey::new_unique(),
+            &states(shape, &tab_keys, &payees),
+            Hash::default(),
+        );
         if !fits(&built) {
             break;
         }
@@ -166,14 +181,33 @@ fn install_lookup_table(env: &mut Env, addresses: Vec<Pubkey>) -> Pubkey {
 #[tokio::test]
 async fn largest_settlement_that_fits_one_transaction() {
     let shapes = [
-        Shape { name: "1 tip/tab, one shared payee", entries_per_tab: 1, shared_payees: true },
-        Shape { name: "1 tip/tab, distinct payees", entries_per_tab: 1, shared_payees: false },
-        Shape { name: "4 payees/tab, shared", entries_per_tab: 4, shared_payees: true },
-        Shape { name: "4 payees/tab, distinct", entries_per_tab: 4, shared_payees: false },
+        Shape {
+            name: "1 tip/tab, one shared payee",
+            entries_per_tab: 1,
+            shared_payees: true,
+        },
+        Shape {
+            name: "1 tip/tab, distinct payees",
+            entries_per_tab: 1,
+            shared_payees: false,
+        },
+        Shape {
+            name: "4 payees/tab, shared",
+            entries_per_tab: 4,
+            shared_payees: true,
+        },
+        Shape {
+            name: "4 payees/tab, distinct",
+            entries_per_tab: 4,
+            shared_payees: false,
+        },
     ];
     let mut env = Env::new(TokenKind::Spl, 100).await;
     env.ctx.warp_to_slot(10).unwrap();
-    println!("\n{:<30} {:>5} {:>8} {:>7} {:>6} {:>9}", "shape", "tabs", "entries", "payees", "bytes", "accounts");
+    println!(
+        "\n{:<30} {:>5} {:>8} {:>7} {:>6} {:>9}",
+        "shape", "tabs", "entries", "payees", "bytes", "accounts"
+    );
     let mut one_entry_tabs = 0;
     for shape in shapes {
         let tabs = max_tabs(&env, shape);
@@ -195,10 +229,25 @@ async fn largest_settlement_that_fits_one_transaction() {
         let (_, table) = build(&env, &payer, Pubkey::default(), &signed_states, blockhash);
         let lookup_table = install_lookup_table(&mut env, table);
         let (built, _) = build(&env, &payer, lookup_table, &signed_states, blockhash);
-        assert!(fits(&built), "{}: {} bytes, {} accounts", shape.name, built.bytes, built.accounts);
-        env.ctx.banks_client.process_transaction(built.tx).await.unwrap();
+        assert!(
+            fits(&built),
+            "{}: {} bytes, {} accounts",
+            shape.name,
+            built.bytes,
+            built.accounts
+        );
+        env.ctx
+            .banks_client
+            .process_transaction(built.tx)
+            .await
+            .unwrap();
         for (tab, _, _) in &tab_keys {
-            assert_eq!(env.tab(tab).await.epoch, 1, "{}: a tab did not settle", shape.name);
+            assert_eq!(
+                env.tab(tab).await.epoch,
+                1,
+                "{}: a tab did not settle",
+                shape.name
+            );
         }
         let entries = tabs * shape.entries_per_tab;
         println!(
@@ -215,5 +264,8 @@ async fn largest_settlement_that_fits_one_transaction() {
         }
     }
     // The fixed accounts and a lookup table leave room for several ~220-byte tab items.
-    assert!(one_entry_tabs >= 4, "only {one_entry_tabs} one-entry tabs fit");
+    assert!(
+        one_entry_tabs >= 4,
+        "only {one_entry_tabs} one-entry tabs fit"
+    );
 }

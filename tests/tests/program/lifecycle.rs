@@ -37,7 +37,12 @@ async fn tab_lifecycle(token: TokenKind) {
 
     // A top-up by someone else emits a deposit event.
     let friend = env.new_payer(50_000, 0).await;
-    let top_up = env.deposit_ix(&friend.owner.pubkey(), &payer.tab, &friend.token_account, 50_000);
+    let top_up = env.deposit_ix(
+        &friend.owner.pubkey(),
+        &payer.tab,
+        &friend.token_account,
+        50_000,
+    );
     let tx = env.transaction(&[top_up], &[&friend.owner]).await;
     let deposits: Vec<Deposited> = events_of(&env.simulate_events(tx.clone()).await);
     assert_eq!(deposits.len(), 1);
@@ -64,7 +69,12 @@ async fn tab_lifecycle(token: TokenKind) {
     let settled: Vec<TabSettled> = events_of(&events);
     assert_eq!(settled.len(), 1);
     assert_eq!(
-        (settled[0].tab, settled[0].epoch, settled[0].seq, settled[0].total),
+        (
+            settled[0].tab,
+            settled[0].epoch,
+            settled[0].seq,
+            settled[0].total
+        ),
         (payer.tab, 0, 3, 3_833)
     );
     assert_eq!(settled[0].signer, payer.owner.pubkey());
@@ -77,37 +87,56 @@ async fn tab_lifecycle(token: TokenKind) {
     let fee_b = 2_500 * 250 / 10_000;
     assert_eq!(env.token_balance(&creator_a).await, 1_333 - fee_a);
     assert_eq!(env.token_balance(&creator_b).await, 2_500 - fee_b);
-    assert_eq!(env.token_balance(&env.fee_destination.clone()).await, fee_a + fee_b);
+    assert_eq!(
+        env.token_balance(&env.fee_destination.clone()).await,
+        fee_a + fee_b
+    );
     let tab = env.tab(&payer.tab).await;
-    assert_eq!((tab.balance, tab.epoch, tab.settled_total), (650_000 - 3_833, 1, 3_833));
+    assert_eq!(
+        (tab.balance, tab.epoch, tab.settled_total),
+        (650_000 - 3_833, 1, 3_833)
+    );
     assert_eq!(env.token_balance(&env.vault.clone()).await, tab.balance);
 
     // Ask for everything back; a payee can still settle during the delay.
     let owner = payer.owner.pubkey();
-    env.send(&[env.request_withdraw_ix(&owner, tab.balance)], &[&payer.owner])
-        .await
-        .unwrap();
-    let late_tip = sign(payer.epoch_state(&tab).tip(creator_b, 10_000).unwrap(), &payer.owner);
+    env.send(
+        &[env.request_withdraw_ix(&owner, tab.balance)],
+        &[&payer.owner],
+    )
+    .await
+    .unwrap();
+    let late_tip = sign(
+        payer.epoch_state(&tab).tip(creator_b, 10_000).unwrap(),
+        &payer.owner,
+    );
     env.settle(&[&late_tip]).await.unwrap();
     let withdraw = env.withdraw_ix(&owner, &payer.token_account);
     assert_error(
-        env.send(&[withdraw.clone()], &[&payer.owner]).await,
+        env.send(std::slice::from_ref(&withdraw), &[&payer.owner])
+            .await,
         MicropayError::WithdrawalLocked,
     );
     let tab = env.tab(&payer.tab).await;
     env.set_time(tab.withdraw_unlock_at - 1).await;
     assert_error(
-        env.send(&[withdraw.clone()], &[&payer.owner]).await,
+        env.send(std::slice::from_ref(&withdraw), &[&payer.owner])
+            .await,
         MicropayError::WithdrawalLocked,
     );
     env.set_time(tab.withdraw_unlock_at).await;
     let remaining = tab.balance;
     assert_eq!(remaining, 650_000 - 3_833 - 10_000);
-    let tx = env.transaction(&[withdraw.clone()], &[&payer.owner]).await;
+    let tx = env
+        .transaction(std::slice::from_ref(&withdraw), &[&payer.owner])
+        .await;
     let withdrawn: Vec<Withdrawn> = events_of(&env.simulate_events(tx.clone()).await);
     assert_eq!((withdrawn[0].amount, withdrawn[0].balance), (remaining, 0));
     env.ctx.banks_client.process_transaction(tx).await.unwrap();
-    assert_eq!(env.token_balance(&payer.token_account).await, 400_000 + remaining);
+    assert_eq!(
+        env.token_balance(&payer.token_account).await,
+        400_000 + remaining
+    );
     assert_eq!(env.token_balance(&env.vault.clone()).await, 0);
     assert_error(
         env.send(&[withdraw], &[&payer.owner]).await,
@@ -116,22 +145,34 @@ async fn tab_lifecycle(token: TokenKind) {
 
     // Close returns the rent; reopening starts a new incarnation at the same address.
     let lamports_before = env.account(&owner).await.unwrap().lamports;
-    env.send(&[env.close_tab_ix(&owner)], &[&payer.owner]).await.unwrap();
+    env.send(&[env.close_tab_ix(&owner)], &[&payer.owner])
+        .await
+        .unwrap();
     assert!(env.account(&payer.tab).await.is_none());
     assert!(env.account(&owner).await.unwrap().lamports > lamports_before);
-    env.send(&[env.open_tab_ix(&owner)], &[&payer.owner]).await.unwrap();
+    env.send(&[env.open_tab_ix(&owner)], &[&payer.owner])
+        .await
+        .unwrap();
     let reopened = env.tab(&payer.tab).await;
     // The friend's tab took incarnation 1.
-    assert_eq!((reopened.incarnation, reopened.epoch, reopened.balance), (2, 0, 0));
+    assert_eq!(
+        (reopened.incarnation, reopened.epoch, reopened.balance),
+        (2, 0, 0)
+    );
     let deposit = env.deposit_ix(&owner, &payer.tab, &payer.token_account, 100_000);
     env.send(&[deposit], &[&payer.owner]).await.unwrap();
 
     // A state signed for the old incarnation at the same epoch number cannot settle.
     let old_life = sign(
-        protocol::EpochState::new(payer.tab, 0, 0).tip(creator_a, 5).unwrap(),
+        protocol::EpochState::new(payer.tab, 0, 0)
+            .tip(creator_a, 5)
+            .unwrap(),
         &payer.owner,
     );
-    assert_error(env.settle(&[&old_life]).await, MicropayError::IncarnationMismatch);
+    assert_error(
+        env.settle(&[&old_life]).await,
+        MicropayError::IncarnationMismatch,
+    );
     assert_eq!(env.tab(&payer.tab).await.balance, 100_000);
 }
 
@@ -172,7 +213,11 @@ async fn one_settlement_nets_overlapping_payees() {
         .iter()
         .filter(|(program, data)| *program == spl_token_interface::ID && data.first() == Some(&12))
         .count();
-    assert_eq!(transfers, 3 + 1, "one transfer_checked per payee plus the fees");
+    assert_eq!(
+        transfers,
+        3 + 1,
+        "one transfer_checked per payee plus the fees"
+    );
     let paid: Vec<PayeePaid> = events_of(&env.simulate_events(tx.clone()).await);
     assert_eq!(paid.len(), 3);
     env.ctx.banks_client.process_transaction(tx).await.unwrap();

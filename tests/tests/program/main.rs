@@ -2,6 +2,7 @@
 //! program runs natively, the bank, the ed25519 precompile and the SPL Token and
 //! Token-2022 programs are the real ones.
 
+mod admin_and_tabs;
 mod capacity;
 mod invariants;
 mod lifecycle;

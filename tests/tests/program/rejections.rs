@@ -1,6 +1,7 @@
 //! Every way a settlement must fail: the specific error, and nothing moved.
 
 use anchor_lang::error::ErrorCode as AnchorError;
+use anchor_lang::solana_program::system_instruction;
 use micropay::errors::MicropayError;
 use micropay_tests::{
     protocol::{
@@ -17,7 +18,6 @@ use solana_sdk::{
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
-    system_instruction,
     transaction::TransactionError,
 };
 
@@ -77,11 +77,19 @@ impl Fixture {
     }
 
     /// Sends `ixs` and asserts the result matches `check` and that nothing moved.
-    async fn reject(&mut self, ixs: &[Instruction], check: impl FnOnce(Result<(), BanksClientError>)) {
+    async fn reject(
+        &mut self,
+        ixs: &[Instruction],
+        check: impl FnOnce(Result<(), BanksClientError>),
+    ) {
         let before = self.snapshot().await;
         let result = self.env.send(ixs, &[]).await;
         check(result);
-        assert_eq!(self.snapshot().await, before, "a rejected settlement moved something");
+        assert_eq!(
+            self.snapshot().await,
+            before,
+            "a rejected settlement moved something"
+        );
     }
 
     async fn reject_with(&mut self, ixs: &[Instruction], expected: MicropayError) {
@@ -91,7 +99,12 @@ impl Fixture {
 
 /// A settle instruction with explicit tabs, payees and items (bypassing the batch
 /// builder so tests can put anything in it).
-fn raw_settle(env: &Env, tabs: &[Pubkey], payees: &[Pubkey], items: Vec<SettleItem>) -> Instruction {
+fn raw_settle(
+    env: &Env,
+    tabs: &[Pubkey],
+    payees: &[Pubkey],
+    items: Vec<SettleItem>,
+) -> Instruction {
     settle_instruction(&env.settle_accounts(), tabs, payees, &items)
 }
 
@@ -134,7 +147,8 @@ async fn state_for_another_tab_is_rejected() {
     // Point the item at Bob's tab: the signed message names Alice's.
     let first_tab = 9;
     settle.accounts[first_tab].pubkey = f.bob.tab;
-    f.reject_with(&[precompile, settle], MicropayError::TabMismatch).await;
+    f.reject_with(&[precompile, settle], MicropayError::TabMismatch)
+        .await;
 }
 
 #[tokio::test]
@@ -146,7 +160,8 @@ async fn tampered_amount_is_rejected() {
     item.entries[1].amount += 1;
     let settle = raw_settle(&f.env, &[f.alice.tab], &payees, vec![item]);
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::TotalMismatch).await;
+    f.reject_with(&[precompile, settle], MicropayError::TotalMismatch)
+        .await;
 }
 
 #[tokio::test]
@@ -168,37 +183,39 @@ async fn entries_not_matching_the_hash_are_rejected() {
     let mut f = Fixture::new().await;
     let signed = sign(f.alice_state().await, &f.alice.owner);
     let payees = [f.creator_a, f.creator_b];
-    // Same total, amounts moved between payees.
-    let item = SettleItem {
-        entries: vec![
-            SettleEntry { payee_index: 0, amount: 2_000 },
-            SettleEntry { payee_index: 1, amount: 1_000 },
-        ],
-    };
+    // Same total and signed order, amounts moved between payees.
+    let mut item = signed.state.settle_item(&payees).unwrap();
+    let (first, second) = (item.entries[0].amount, item.entries[1].amount);
+    item.entries[0].amount = second;
+    item.entries[1].amount = first;
     let settle = raw_settle(&f.env, &[f.alice.tab], &payees, vec![item]);
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::EntriesHashMismatch).await;
+    f.reject_with(&[precompile, settle], MicropayError::EntriesHashMismatch)
+        .await;
 
     // Same entries, unsorted: the signed order is the sorted one.
     let mut item = signed.state.settle_item(&payees).unwrap();
     item.entries.reverse();
     let settle = raw_settle(&f.env, &[f.alice.tab], &payees, vec![item]);
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::EntriesNotSorted).await;
+    f.reject_with(&[precompile, settle], MicropayError::EntriesNotSorted)
+        .await;
 
     // An entry dropped.
     let mut item = signed.state.settle_item(&payees).unwrap();
     item.entries.pop();
     let settle = raw_settle(&f.env, &[f.alice.tab], &payees, vec![item]);
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::CountMismatch).await;
+    f.reject_with(&[precompile, settle], MicropayError::CountMismatch)
+        .await;
 
     // A payee index past the payee accounts.
     let mut item = signed.state.settle_item(&payees).unwrap();
     item.entries[0].payee_index = 7;
     let settle = raw_settle(&f.env, &[f.alice.tab], &payees, vec![item]);
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::BadPayeeIndex).await;
+    f.reject_with(&[precompile, settle], MicropayError::BadPayeeIndex)
+        .await;
 }
 
 #[tokio::test]
@@ -208,7 +225,8 @@ async fn total_above_balance_is_rejected() {
     let state = f.alice.epoch_state(&tab).tip(f.creator_a, 50_001).unwrap();
     let signed = sign(state, &f.alice.owner);
     let ixs = f.env.settle_ixs(&[&signed]);
-    f.reject_with(&ixs, MicropayError::InsufficientBalance).await;
+    f.reject_with(&ixs, MicropayError::InsufficientBalance)
+        .await;
     // Exactly the balance is fine.
     let state = f.alice.epoch_state(&tab).tip(f.creator_a, 50_000).unwrap();
     let signed = sign(state, &f.alice.owner);
@@ -250,12 +268,19 @@ async fn entry_overflow_is_rejected() {
     };
     let item = SettleItem {
         entries: vec![
-            SettleEntry { payee_index: 0, amount: u64::MAX },
-            SettleEntry { payee_index: 1, amount: 2 },
+            SettleEntry {
+                payee_index: 0,
+                amount: u64::MAX,
+            },
+            SettleEntry {
+                payee_index: 1,
+                amount: 2,
+            },
         ],
     };
     let settle = raw_settle(&f.env, &[f.alice.tab], &[low, high], vec![item]);
-    f.reject_with(&[precompile, settle], MicropayError::Overflow).await;
+    f.reject_with(&[precompile, settle], MicropayError::Overflow)
+        .await;
 }
 
 #[tokio::test]
@@ -265,11 +290,19 @@ async fn wrong_mint_vault_config_or_fee_destination_is_rejected() {
 
     // A payee token account of another mint.
     let other_mint = f.env.create_mint().await;
-    let foreign = f.env.create_token_account_for(&other_mint, &Pubkey::new_unique()).await;
+    let foreign = f
+        .env
+        .create_token_account_for(&other_mint, &Pubkey::new_unique())
+        .await;
     let payees = [f.creator_a, foreign];
     let state = {
         let tab = f.env.tab(&f.alice.tab).await;
-        f.alice.epoch_state(&tab).tip(f.creator_a, 10).unwrap().tip(foreign, 10).unwrap()
+        f.alice
+            .epoch_state(&tab)
+            .tip(f.creator_a, 10)
+            .unwrap()
+            .tip(foreign, 10)
+            .unwrap()
     };
     let bad_payee = sign(state, &f.alice.owner);
     let settle = raw_settle(
@@ -279,7 +312,8 @@ async fn wrong_mint_vault_config_or_fee_destination_is_rejected() {
         vec![bad_payee.state.settle_item(&payees).unwrap()],
     );
     let precompile = ed25519_instruction(&[&bad_payee]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::BadPayeeAccount).await;
+    f.reject_with(&[precompile, settle], MicropayError::BadPayeeAccount)
+        .await;
 
     // The vault as a payee.
     let vault = f.env.vault;
@@ -351,12 +385,14 @@ async fn non_writable_and_duplicated_accounts_are_rejected() {
 
     let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
     settle.accounts[first_tab] = AccountMeta::new_readonly(f.alice.tab, false);
-    f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable).await;
+    f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable)
+        .await;
 
     let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
     let payee = first_tab + 1;
     settle.accounts[payee].is_writable = false;
-    f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable).await;
+    f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable)
+        .await;
 
     // The same tab twice in one batch.
     let ixs = f.env.settle_ixs(&[&signed, &signed]);
@@ -371,7 +407,8 @@ async fn non_writable_and_duplicated_accounts_are_rejected() {
         vec![signed.state.settle_item(&payees).unwrap()],
     );
     let precompile = ed25519_instruction(&[&signed]).unwrap();
-    f.reject_with(&[precompile, settle], MicropayError::DuplicateAccount).await;
+    f.reject_with(&[precompile, settle], MicropayError::DuplicateAccount)
+        .await;
 }
 
 #[tokio::test]
@@ -386,13 +423,20 @@ async fn malformed_or_missing_precompile_is_rejected() {
     let [precompile, settle] = f.env.settle_ixs(&[&alice]);
 
     // No precompile at all.
-    f.reject_with(&[settle.clone()], MicropayError::MissingPrecompile).await;
+    f.reject_with(
+        std::slice::from_ref(&settle),
+        MicropayError::MissingPrecompile,
+    )
+    .await;
 
     // Precompile present but not directly before settle.
     let payer = f.env.payer().pubkey();
     let gap = system_instruction::transfer(&payer, &payer, 0);
-    f.reject_with(&[precompile.clone(), gap, settle.clone()], MicropayError::MissingPrecompile)
-        .await;
+    f.reject_with(
+        &[precompile.clone(), gap, settle.clone()],
+        MicropayError::MissingPrecompile,
+    )
+    .await;
 
     // Something else in the precompile's place.
     let impostor = Instruction {
@@ -400,17 +444,23 @@ async fn malformed_or_missing_precompile_is_rejected() {
         accounts: vec![],
         data: precompile.data.clone(),
     };
-    f.reject(&[impostor, settle.clone()], |r| assert!(r.is_err())).await;
+    f.reject(&[impostor, settle.clone()], |r| assert!(r.is_err()))
+        .await;
     let memo_like = Instruction {
         program_id: micropay::ID,
         accounts: vec![],
         data: vec![],
     };
-    f.reject(&[memo_like, settle.clone()], |r| assert!(r.is_err())).await;
+    f.reject(&[memo_like, settle.clone()], |r| assert!(r.is_err()))
+        .await;
 
     // More signatures than items (Bob's valid signature rides along).
     let two = ed25519_instruction(&[&alice, &bob]).unwrap();
-    f.reject_with(&[two, settle.clone()], MicropayError::SignatureCountMismatch).await;
+    f.reject_with(
+        &[two, settle.clone()],
+        MicropayError::SignatureCountMismatch,
+    )
+    .await;
 
     // A valid precompile instruction in a layout micropay does not produce:
     // message first, then key and signature. The precompile verifies it; settle refuses it.
@@ -434,26 +484,28 @@ async fn malformed_or_missing_precompile_is_rejected() {
         accounts: vec![],
         data,
     };
-    f.reject_with(&[reordered, settle.clone()], MicropayError::BadPrecompileLayout).await;
+    f.reject_with(
+        &[reordered, settle.clone()],
+        MicropayError::BadPrecompileLayout,
+    )
+    .await;
 
     // A signed message that is not a micropay message (wrong magic), canonical layout.
     let mut foreign = message;
     foreign[..4].copy_from_slice(b"XXXX");
     let signature = f.alice.owner.sign_message(&foreign);
-    let data = build_precompile_data(&[(
-        alice.signer.to_bytes(),
-        *signature.as_array(),
-        foreign,
-    )])
-    .unwrap();
+    let data = build_precompile_data(&[(alice.signer.to_bytes(), *signature.as_array(), foreign)])
+        .unwrap();
     let not_ours = Instruction {
         program_id: ED25519_PROGRAM_ID,
         accounts: vec![],
         data,
     };
-    f.reject_with(&[not_ours, settle.clone()], MicropayError::BadMessage).await;
+    f.reject_with(&[not_ours, settle.clone()], MicropayError::BadMessage)
+        .await;
 
     // Items without any tab accounts.
     let empty = raw_settle(&f.env, &[], &[], vec![]);
-    f.reject_with(&[precompile.clone(), empty], MicropayError::EmptySettlement).await;
+    f.reject_with(&[precompile.clone(), empty], MicropayError::EmptySettlement)
+        .await;
 }

@@ -38,9 +38,17 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    async fn tip(&mut self, amount: u64, signer: &Keypair) -> Result<(), solana_program_test::BanksClientError> {
+    async fn tip(
+        &mut self,
+        amount: u64,
+        signer: &Keypair,
+    ) -> Result<(), solana_program_test::BanksClientError> {
         let tab = self.env.tab(&self.payer.tab).await;
-        let state = self.payer.epoch_state(&tab).tip(self.creator, amount).unwrap();
+        let state = self
+            .payer
+            .epoch_state(&tab)
+            .tip(self.creator, amount)
+            .unwrap();
         let signed = sign(state, signer);
         self.env.settle(&[&signed]).await
     }
@@ -53,8 +61,15 @@ async fn session_key_settles_within_its_cap() {
     f.tip(3_000, &session).await.unwrap();
     f.tip(2_000, &session).await.unwrap();
     let tab = f.env.tab(&f.payer.tab).await;
-    let slot = tab.signers.iter().find(|s| s.key == session.pubkey()).unwrap();
-    assert_eq!((slot.spent, slot.cap, slot.expires_at), (CAP, CAP, f.expires_at));
+    let slot = tab
+        .signers
+        .iter()
+        .find(|s| s.key == session.pubkey())
+        .unwrap();
+    assert_eq!(
+        (slot.spent, slot.cap, slot.expires_at),
+        (CAP, CAP, f.expires_at)
+    );
     assert_eq!(f.env.token_balance(&f.creator.clone()).await, 5_000);
     // The cap is spent: one more unit is refused; the owner key is not capped.
     assert_error(f.tip(1, &session).await, MicropayError::SessionCapExceeded);
@@ -67,7 +82,10 @@ async fn session_key_settles_within_its_cap() {
 async fn over_cap_in_one_state_is_refused() {
     let mut f = fixture().await;
     let session = f.session.insecure_clone();
-    assert_error(f.tip(CAP + 1, &session).await, MicropayError::SessionCapExceeded);
+    assert_error(
+        f.tip(CAP + 1, &session).await,
+        MicropayError::SessionCapExceeded,
+    );
     let tab = f.env.tab(&f.payer.tab).await;
     assert_eq!((tab.balance, tab.epoch), (100_000, 0));
     assert!(tab.signers.iter().all(|s| s.spent == 0));
@@ -90,13 +108,19 @@ async fn removed_session_key_is_refused() {
     let session = f.session.insecure_clone();
     let owner = f.payer.owner.pubkey();
     f.env
-        .send(&[f.env.remove_signer_ix(&owner, session.pubkey())], &[&f.payer.owner])
+        .send(
+            &[f.env.remove_signer_ix(&owner, session.pubkey())],
+            &[&f.payer.owner],
+        )
         .await
         .unwrap();
     assert_error(f.tip(10, &session).await, MicropayError::UnauthorizedSigner);
     assert_error(
         f.env
-            .send(&[f.env.remove_signer_ix(&owner, session.pubkey())], &[&f.payer.owner])
+            .send(
+                &[f.env.remove_signer_ix(&owner, session.pubkey())],
+                &[&f.payer.owner],
+            )
             .await,
         MicropayError::SignerNotFound,
     );
@@ -111,12 +135,16 @@ async fn session_key_of_another_tab_is_refused() {
     let other_owner = other.owner.pubkey();
     f.env
         .send(
-            &[f.env.add_signer_ix(&other_owner, other_session.pubkey(), expires_at, CAP)],
+            &[f.env
+                .add_signer_ix(&other_owner, other_session.pubkey(), expires_at, CAP)],
             &[&other.owner],
         )
         .await
         .unwrap();
-    assert_error(f.tip(10, &other_session).await, MicropayError::UnauthorizedSigner);
+    assert_error(
+        f.tip(10, &other_session).await,
+        MicropayError::UnauthorizedSigner,
+    );
 }
 
 #[tokio::test]
@@ -127,18 +155,31 @@ async fn only_the_owner_manages_session_keys() {
     let expires_at = f.expires_at;
     let owner = f.payer.owner.pubkey();
     // The stranger signs as "owner" of the payer's tab: the tab's seeds do not match.
-    let mut add = f.env.add_signer_ix(&owner, stranger.pubkey(), expires_at, u64::MAX);
+    let mut add = f
+        .env
+        .add_signer_ix(&owner, stranger.pubkey(), expires_at, u64::MAX);
     add.accounts[0].pubkey = stranger.pubkey();
-    assert_anchor_error(f.env.send(&[add], &[&stranger]).await, AnchorError::ConstraintSeeds);
+    assert_anchor_error(
+        f.env.send(&[add], &[&stranger]).await,
+        AnchorError::ConstraintSeeds,
+    );
     let mut remove = f.env.remove_signer_ix(&owner, f.session.pubkey());
     remove.accounts[0].pubkey = stranger.pubkey();
-    assert_anchor_error(f.env.send(&[remove], &[&stranger]).await, AnchorError::ConstraintSeeds);
+    assert_anchor_error(
+        f.env.send(&[remove], &[&stranger]).await,
+        AnchorError::ConstraintSeeds,
+    );
     // Nor can the session key add keys: it is not the owner.
     let session = f.session.insecure_clone();
     f.env.airdrop(&session.pubkey(), 10_000_000).await;
-    let mut add = f.env.add_signer_ix(&owner, Pubkey::new_unique(), expires_at, 1);
+    let mut add = f
+        .env
+        .add_signer_ix(&owner, Pubkey::new_unique(), expires_at, 1);
     add.accounts[0].pubkey = session.pubkey();
-    assert_anchor_error(f.env.send(&[add], &[&session]).await, AnchorError::ConstraintSeeds);
+    assert_anchor_error(
+        f.env.send(&[add], &[&session]).await,
+        AnchorError::ConstraintSeeds,
+    );
 }
 
 #[tokio::test]
@@ -147,17 +188,32 @@ async fn signer_slots_fill_and_bad_registrations_are_refused() {
     let owner = f.payer.owner.pubkey();
     let now = f.env.now().await;
     for _ in 1..MAX_SESSION_SIGNERS {
-        let ix = f.env.add_signer_ix(&owner, Pubkey::new_unique(), now + 60, 1);
+        let ix = f
+            .env
+            .add_signer_ix(&owner, Pubkey::new_unique(), now + 60, 1);
         f.env.send(&[ix], &[&f.payer.owner]).await.unwrap();
     }
-    let ix = f.env.add_signer_ix(&owner, Pubkey::new_unique(), now + 60, 1);
-    assert_error(f.env.send(&[ix], &[&f.payer.owner]).await, MicropayError::SignerSlotsFull);
+    let ix = f
+        .env
+        .add_signer_ix(&owner, Pubkey::new_unique(), now + 60, 1);
+    assert_error(
+        f.env.send(&[ix], &[&f.payer.owner]).await,
+        MicropayError::SignerSlotsFull,
+    );
     let ix = f.env.add_signer_ix(&owner, Pubkey::new_unique(), now, 1);
-    assert_error(f.env.send(&[ix], &[&f.payer.owner]).await, MicropayError::SignerExpired);
+    assert_error(
+        f.env.send(&[ix], &[&f.payer.owner]).await,
+        MicropayError::SignerExpired,
+    );
     let ix = f.env.add_signer_ix(&owner, Pubkey::default(), now + 60, 1);
-    assert_error(f.env.send(&[ix], &[&f.payer.owner]).await, MicropayError::InvalidSigner);
+    assert_error(
+        f.env.send(&[ix], &[&f.payer.owner]).await,
+        MicropayError::InvalidSigner,
+    );
     // Once the others expire, their slots are reused.
     f.env.set_time(now + 61).await;
-    let ix = f.env.add_signer_ix(&owner, Pubkey::new_unique(), now + 600, 1);
+    let ix = f
+        .env
+        .add_signer_ix(&owner, Pubkey::new_unique(), now + 600, 1);
     f.env.send(&[ix], &[&f.payer.owner]).await.unwrap();
 }

@@ -29,33 +29,38 @@ pub struct AddSigner<'info> {
     pub tab: Account<'info, Tab>,
 }
 
-/// Registers a session key, or replaces an existing registration of the same key
-/// (which resets what it has spent).
-pub fn handler(ctx: Context<AddSigner>, args: AddSignerArgs) -> Result<()> {
-    require!(args.signer != Pubkey::default(), MicropayError::InvalidSigner);
-    let now = Clock::get()?.unix_timestamp;
-    require!(args.expires_at > now, MicropayError::SignerExpired);
-    let tab = &mut ctx.accounts.tab;
-    let slot = match tab.signers.iter().position(|s| s.key == args.signer) {
-        Some(existing) => existing,
-        // Expired keys can no longer sign, so their slots are free for reuse.
-        None => tab
-            .signers
-            .iter()
-            .position(|s| s.is_empty() || s.expires_at <= now)
-            .ok_or(MicropayError::SignerSlotsFull)?,
-    };
-    tab.signers[slot] = SessionSigner {
-        key: args.signer,
-        expires_at: args.expires_at,
-        cap: args.cap,
-        spent: 0,
-    };
-    emit_cpi!(SignerAdded {
-        tab: ctx.accounts.tab.key(),
-        signer: args.signer,
-        expires_at: args.expires_at,
-        cap: args.cap,
-    });
-    Ok(())
+impl AddSigner<'_> {
+    /// Registers a session key, or replaces an existing registration of the same key
+    /// (which resets what it has spent).
+    pub fn handle(ctx: Context<Self>, args: AddSignerArgs) -> Result<()> {
+        require!(
+            args.signer != Pubkey::default(),
+            MicropayError::InvalidSigner
+        );
+        let now = Clock::get()?.unix_timestamp;
+        require!(args.expires_at > now, MicropayError::SignerExpired);
+        let tab = &mut ctx.accounts.tab;
+        let slot = match tab.signers.iter().position(|s| s.key == args.signer) {
+            Some(existing) => existing,
+            // Expired keys can no longer sign, so their slots are free for reuse.
+            None => tab
+                .signers
+                .iter()
+                .position(|s| s.is_empty() || s.expires_at <= now)
+                .ok_or(MicropayError::SignerSlotsFull)?,
+        };
+        tab.signers[slot] = SessionSigner {
+            key: args.signer,
+            expires_at: args.expires_at,
+            cap: args.cap,
+            spent: 0,
+        };
+        emit_cpi!(SignerAdded {
+            tab: ctx.accounts.tab.key(),
+            signer: args.signer,
+            expires_at: args.expires_at,
+            cap: args.cap,
+        });
+        Ok(())
+    }
 }

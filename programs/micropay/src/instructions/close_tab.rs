@@ -21,10 +21,12 @@ pub struct CloseTab<'info> {
     pub tab: Account<'info, Tab>,
 }
 
-pub fn handler(ctx: Context<CloseTab>) -> Result<()> {
-    emit_cpi!(TabClosed {
-        tab: ctx.accounts.tab.key(),
-        incarnation: ctx.accounts.tab.incarnation,
-    });
-    Ok(())
+impl CloseTab<'_> {
+    pub fn handle(ctx: Context<Self>) -> Result<()> {
+        emit_cpi!(TabClosed {
+            tab: ctx.accounts.tab.key(),
+            incarnation: ctx.accounts.tab.incarnation,
+        });
+        Ok(())
+    }
 }

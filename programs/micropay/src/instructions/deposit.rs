@@ -34,40 +34,42 @@ pub struct Deposit<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
-    require!(amount > 0, MicropayError::ZeroAmount);
-    let accounts = &mut *ctx.accounts;
-    let before = accounts.vault.amount;
-    token_interface::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.source.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.vault.to_account_info(),
-                authority: accounts.depositor.to_account_info(),
-            },
-        ),
-        amount,
-        accounts.mint.decimals,
-    )?;
-    // Credit what the vault received, so a Token-2022 transfer fee cannot inflate a tab.
-    accounts.vault.reload()?;
-    let received = accounts
-        .vault
-        .amount
-        .checked_sub(before)
-        .ok_or(MicropayError::Overflow)?;
-    let tab = &mut accounts.tab;
-    tab.balance = tab
-        .balance
-        .checked_add(received)
-        .ok_or(MicropayError::Overflow)?;
-    emit_cpi!(Deposited {
-        tab: ctx.accounts.tab.key(),
-        depositor: ctx.accounts.depositor.key(),
-        amount: received,
-        balance: ctx.accounts.tab.balance,
-    });
-    Ok(())
+impl Deposit<'_> {
+    pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
+        require!(amount > 0, MicropayError::ZeroAmount);
+        let accounts = &mut *ctx.accounts;
+        let before = accounts.vault.amount;
+        token_interface::transfer_checked(
+            CpiContext::new(
+                accounts.token_program.key(),
+                TransferChecked {
+                    from: accounts.source.to_account_info(),
+                    mint: accounts.mint.to_account_info(),
+                    to: accounts.vault.to_account_info(),
+                    authority: accounts.depositor.to_account_info(),
+                },
+            ),
+            amount,
+            accounts.mint.decimals,
+        )?;
+        // Credit what the vault received, so a Token-2022 transfer fee cannot inflate a tab.
+        accounts.vault.reload()?;
+        let received = accounts
+            .vault
+            .amount
+            .checked_sub(before)
+            .ok_or(MicropayError::Overflow)?;
+        let tab = &mut accounts.tab;
+        tab.balance = tab
+            .balance
+            .checked_add(received)
+            .ok_or(MicropayError::Overflow)?;
+        emit_cpi!(Deposited {
+            tab: ctx.accounts.tab.key(),
+            depositor: ctx.accounts.depositor.key(),
+            amount: received,
+            balance: ctx.accounts.tab.balance,
+        });
+        Ok(())
+    }
 }

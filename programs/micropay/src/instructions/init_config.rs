@@ -39,29 +39,31 @@ pub struct InitConfig<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
-    Config::check_fee(args.fee_bps)?;
-    Config::check_withdrawal_delay(args.withdrawal_delay)?;
-    let accounts = &mut *ctx.accounts;
-    accounts.config.set_inner(Config {
-        admin: accounts.admin.key(),
-        mint: accounts.mint.key(),
-        token_program: accounts.token_program.key(),
-        vault: accounts.vault.key(),
-        fee_destination: accounts.fee_destination.key(),
-        fee_bps: args.fee_bps,
-        withdrawal_delay: args.withdrawal_delay,
-        tabs_opened: 0,
-        vault_bump: ctx.bumps.vault,
-        vault_authority_bump: ctx.bumps.vault_authority,
-    });
-    let config = &ctx.accounts.config;
-    emit_cpi!(ConfigUpdated {
-        config: config.key(),
-        admin: config.admin,
-        fee_bps: config.fee_bps,
-        fee_destination: config.fee_destination,
-        withdrawal_delay: config.withdrawal_delay,
-    });
-    Ok(())
+impl InitConfig<'_> {
+    pub fn handle(ctx: Context<Self>, args: InitConfigArgs) -> Result<()> {
+        Config::check_fee(args.fee_bps)?;
+        Config::check_withdrawal_delay(args.withdrawal_delay)?;
+        let accounts = &mut *ctx.accounts;
+        accounts.config.set_inner(Config {
+            admin: accounts.admin.key(),
+            mint: accounts.mint.key(),
+            token_program: accounts.token_program.key(),
+            vault: accounts.vault.key(),
+            fee_destination: accounts.fee_destination.key(),
+            fee_bps: args.fee_bps,
+            withdrawal_delay: args.withdrawal_delay,
+            tabs_opened: 0,
+            vault_bump: ctx.bumps.vault,
+            vault_authority_bump: ctx.bumps.vault_authority,
+        });
+        let config = &ctx.accounts.config;
+        emit_cpi!(ConfigUpdated {
+            config: config.key(),
+            admin: config.admin,
+            fee_bps: config.fee_bps,
+            fee_destination: config.fee_destination,
+            withdrawal_delay: config.withdrawal_delay,
+        });
+        Ok(())
+    }
 }

@@ -25,27 +25,29 @@ pub struct OpenTab<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<OpenTab>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    let incarnation = config.tabs_opened;
-    config.tabs_opened = incarnation.checked_add(1).ok_or(MicropayError::Overflow)?;
-    ctx.accounts.tab.set_inner(Tab {
-        config: config.key(),
-        owner: ctx.accounts.owner.key(),
-        incarnation,
-        epoch: 0,
-        balance: 0,
-        pending_withdrawal: 0,
-        withdraw_unlock_at: 0,
-        settled_total: 0,
-        signers: [SessionSigner::default(); MAX_SESSION_SIGNERS],
-        bump: ctx.bumps.tab,
-    });
-    emit_cpi!(TabOpened {
-        config: ctx.accounts.config.key(),
-        tab: ctx.accounts.tab.key(),
-        owner: ctx.accounts.owner.key(),
-        incarnation,
-    });
-    Ok(())
+impl OpenTab<'_> {
+    pub fn handle(ctx: Context<Self>) -> Result<()> {
+        let config = &mut ctx.accounts.config;
+        let incarnation = config.tabs_opened;
+        config.tabs_opened = incarnation.checked_add(1).ok_or(MicropayError::Overflow)?;
+        ctx.accounts.tab.set_inner(Tab {
+            config: config.key(),
+            owner: ctx.accounts.owner.key(),
+            incarnation,
+            epoch: 0,
+            balance: 0,
+            pending_withdrawal: 0,
+            withdraw_unlock_at: 0,
+            settled_total: 0,
+            signers: [SessionSigner::default(); MAX_SESSION_SIGNERS],
+            bump: ctx.bumps.tab,
+        });
+        emit_cpi!(TabOpened {
+            config: ctx.accounts.config.key(),
+            tab: ctx.accounts.tab.key(),
+            owner: ctx.accounts.owner.key(),
+            incarnation,
+        });
+        Ok(())
+    }
 }

@@ -20,17 +20,19 @@ pub struct RemoveSigner<'info> {
     pub tab: Account<'info, Tab>,
 }
 
-pub fn handler(ctx: Context<RemoveSigner>, signer: Pubkey) -> Result<()> {
-    let tab = &mut ctx.accounts.tab;
-    let slot = tab
-        .signers
-        .iter_mut()
-        .find(|s| !s.is_empty() && s.key == signer)
-        .ok_or(MicropayError::SignerNotFound)?;
-    *slot = SessionSigner::default();
-    emit_cpi!(SignerRemoved {
-        tab: ctx.accounts.tab.key(),
-        signer,
-    });
-    Ok(())
+impl RemoveSigner<'_> {
+    pub fn handle(ctx: Context<Self>, signer: Pubkey) -> Result<()> {
+        let tab = &mut ctx.accounts.tab;
+        let slot = tab
+            .signers
+            .iter_mut()
+            .find(|s| !s.is_empty() && s.key == signer)
+            .ok_or(MicropayError::SignerNotFound)?;
+        *slot = SessionSigner::default();
+        emit_cpi!(SignerRemoved {
+            tab: ctx.accounts.tab.key(),
+            signer,
+        });
+        Ok(())
+    }
 }

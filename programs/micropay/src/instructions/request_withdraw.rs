@@ -22,23 +22,25 @@ pub struct RequestWithdraw<'info> {
     pub tab: Account<'info, Tab>,
 }
 
-/// Starts (or restarts, replacing an earlier request) the withdrawal delay. Until it
-/// ends, payees can still settle states the owner signed; the withdrawal then pays out
-/// whatever of `amount` is left.
-pub fn handler(ctx: Context<RequestWithdraw>, amount: u64) -> Result<()> {
-    require!(amount > 0, MicropayError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
-    let unlock_at = now
-        .checked_add(ctx.accounts.config.withdrawal_delay)
-        .ok_or(MicropayError::Overflow)?;
-    let tab = &mut ctx.accounts.tab;
-    require!(amount <= tab.balance, MicropayError::InsufficientBalance);
-    tab.pending_withdrawal = amount;
-    tab.withdraw_unlock_at = unlock_at;
-    emit_cpi!(WithdrawalRequested {
-        tab: ctx.accounts.tab.key(),
-        amount,
-        unlock_at,
-    });
-    Ok(())
+impl RequestWithdraw<'_> {
+    /// Starts (or restarts, replacing an earlier request) the withdrawal delay. Until it
+    /// ends, payees can still settle states the owner signed; the withdrawal then pays out
+    /// whatever of `amount` is left.
+    pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
+        require!(amount > 0, MicropayError::ZeroAmount);
+        let now = Clock::get()?.unix_timestamp;
+        let unlock_at = now
+            .checked_add(ctx.accounts.config.withdrawal_delay)
+            .ok_or(MicropayError::Overflow)?;
+        let tab = &mut ctx.accounts.tab;
+        require!(amount <= tab.balance, MicropayError::InsufficientBalance);
+        tab.pending_withdrawal = amount;
+        tab.withdraw_unlock_at = unlock_at;
+        emit_cpi!(WithdrawalRequested {
+            tab: ctx.accounts.tab.key(),
+            amount,
+            unlock_at,
+        });
+        Ok(())
+    }
 }

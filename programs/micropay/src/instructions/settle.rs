@@ -34,109 +34,111 @@ pub struct Settle<'info> {
     pub fee_destination: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
     /// CHECK: the instructions sysvar, checked by address.
-    #[account(address = anchor_lang::solana_program::sysvar::instructions::ID)]
+    #[account(address = solana_instructions_sysvar::ID)]
     pub instructions: UncheckedAccount<'info>,
 }
 
-pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, items: Vec<SettleItem>) -> Result<()> {
-    let tab_count = items.len();
-    require!(tab_count > 0, MicropayError::EmptySettlement);
-    let remaining = ctx.remaining_accounts;
-    require!(remaining.len() >= tab_count, MicropayError::TooManyItems);
-    let (tab_infos, payee_infos) = remaining.split_at(tab_count);
-    require!(
-        payee_infos.len() <= usize::from(u8::MAX) + 1,
-        MicropayError::TooManyItems
-    );
-    require_distinct(remaining)?;
-    for payee in payee_infos {
-        check_payee(&ctx.accounts, payee)?;
-    }
-
-    let states = verified_states(&ctx.accounts.instructions, tab_count)?;
-    let config_key = ctx.accounts.config.key();
-    let now = Clock::get()?.unix_timestamp;
-    let mut credits = vec![0u64; payee_infos.len()];
-
-    for ((item, tab_info), state) in items.iter().zip(tab_infos).zip(&states) {
-        require!(tab_info.is_writable, MicropayError::AccountNotWritable);
-        let mut tab = Account::<Tab>::try_from(tab_info)?;
-        require_keys_eq!(tab.config, config_key, MicropayError::WrongTab);
-        let message = &state.message;
-        require_keys_eq!(message.tab, tab_info.key(), MicropayError::TabMismatch);
+impl<'info> Settle<'info> {
+    pub fn handle(ctx: Context<'info, Self>, items: Vec<SettleItem>) -> Result<()> {
+        let tab_count = items.len();
+        require!(tab_count > 0, MicropayError::EmptySettlement);
+        let remaining = ctx.remaining_accounts;
+        require!(remaining.len() >= tab_count, MicropayError::TooManyItems);
+        let (tab_infos, payee_infos) = remaining.split_at(tab_count);
         require!(
-            message.incarnation == tab.incarnation,
-            MicropayError::IncarnationMismatch
+            payee_infos.len() <= usize::from(u8::MAX) + 1,
+            MicropayError::TooManyItems
         );
-        require!(message.epoch == tab.epoch, MicropayError::StaleEpoch);
-        require!(
-            item.entries.len() == usize::from(message.count),
-            MicropayError::CountMismatch
-        );
-
-        let entries = item
-            .entries
-            .iter()
-            .map(|entry| {
-                let payee = payee_infos.get(usize::from(entry.payee_index))?;
-                Some((payee.key, entry.amount))
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or(MicropayError::BadPayeeIndex)?;
-        let total =
-            check_entries(entries.iter().copied()).map_err(|e| error!(MicropayError::from(e)))?;
-        require!(total == message.total, MicropayError::TotalMismatch);
-        require!(
-            entries_hash(entries.iter().copied()) == message.entries_hash,
-            MicropayError::EntriesHashMismatch
-        );
-
-        tab.authorize(&state.signer, total, now)?;
-        tab.settle_epoch(total)?;
-        for entry in &item.entries {
-            let credit = &mut credits[usize::from(entry.payee_index)];
-            *credit = credit
-                .checked_add(entry.amount)
-                .ok_or(MicropayError::Overflow)?;
+        require_distinct(remaining)?;
+        for payee in payee_infos {
+            check_payee(ctx.accounts, payee)?;
         }
-        tab.exit(&crate::ID)?;
-        emit_cpi!(TabSettled {
-            tab: tab_info.key(),
-            incarnation: tab.incarnation,
-            epoch: message.epoch,
-            seq: message.seq,
-            total,
-            signer: state.signer,
-            balance: tab.balance,
-        });
-    }
 
-    let config = &ctx.accounts.config;
-    let authority_seeds: &[&[u8]] = &[
-        seeds::VAULT_AUTHORITY,
-        config_key.as_ref(),
-        &[config.vault_authority_bump],
-    ];
-    let mut fees: u64 = 0;
-    for (payee, gross) in payee_infos.iter().zip(credits) {
-        if gross == 0 {
-            continue;
+        let states = verified_states(&ctx.accounts.instructions, tab_count)?;
+        let config_key = ctx.accounts.config.key();
+        let now = Clock::get()?.unix_timestamp;
+        let mut credits = vec![0u64; payee_infos.len()];
+
+        for ((item, tab_info), state) in items.iter().zip(tab_infos).zip(&states) {
+            require!(tab_info.is_writable, MicropayError::AccountNotWritable);
+            let mut tab = Account::<Tab>::try_from(tab_info)?;
+            require_keys_eq!(tab.config, config_key, MicropayError::WrongTab);
+            let message = &state.message;
+            require_keys_eq!(message.tab, tab_info.key(), MicropayError::TabMismatch);
+            require!(
+                message.incarnation == tab.incarnation,
+                MicropayError::IncarnationMismatch
+            );
+            require!(message.epoch == tab.epoch, MicropayError::StaleEpoch);
+            require!(
+                item.entries.len() == usize::from(message.count),
+                MicropayError::CountMismatch
+            );
+
+            let entries = item
+                .entries
+                .iter()
+                .map(|entry| {
+                    let payee = payee_infos.get(usize::from(entry.payee_index))?;
+                    Some((payee.key, entry.amount))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or(MicropayError::BadPayeeIndex)?;
+            let total = check_entries(entries.iter().copied())
+                .map_err(|e| error!(MicropayError::from(e)))?;
+            require!(total == message.total, MicropayError::TotalMismatch);
+            require!(
+                entries_hash(entries.iter().copied()) == message.entries_hash,
+                MicropayError::EntriesHashMismatch
+            );
+
+            tab.authorize(&state.signer, total, now)?;
+            tab.settle_epoch(total)?;
+            for entry in &item.entries {
+                let credit = &mut credits[usize::from(entry.payee_index)];
+                *credit = credit
+                    .checked_add(entry.amount)
+                    .ok_or(MicropayError::Overflow)?;
+            }
+            tab.exit(&crate::ID)?;
+            emit_cpi!(TabSettled {
+                tab: tab_info.key(),
+                incarnation: tab.incarnation,
+                epoch: message.epoch,
+                seq: message.seq,
+                total,
+                signer: state.signer,
+                balance: tab.balance,
+            });
         }
-        let fee = config.fee_on(gross)?;
-        pay_from_vault(&ctx.accounts, authority_seeds, payee, gross - fee)?;
-        fees = fees.checked_add(fee).ok_or(MicropayError::Overflow)?;
-        emit_cpi!(PayeePaid {
-            config: config_key,
-            payee: payee.key(),
-            gross,
-            fee,
-        });
+
+        let config = &ctx.accounts.config;
+        let authority_seeds: &[&[u8]] = &[
+            seeds::VAULT_AUTHORITY,
+            config_key.as_ref(),
+            &[config.vault_authority_bump],
+        ];
+        let mut fees: u64 = 0;
+        for (payee, gross) in payee_infos.iter().zip(credits) {
+            if gross == 0 {
+                continue;
+            }
+            let fee = config.fee_on(gross)?;
+            pay_from_vault(ctx.accounts, authority_seeds, payee, gross - fee)?;
+            fees = fees.checked_add(fee).ok_or(MicropayError::Overflow)?;
+            emit_cpi!(PayeePaid {
+                config: config_key,
+                payee: payee.key(),
+                gross,
+                fee,
+            });
+        }
+        if fees > 0 {
+            let fee_destination = ctx.accounts.fee_destination.to_account_info();
+            pay_from_vault(ctx.accounts, authority_seeds, &fee_destination, fees)?;
+        }
+        Ok(())
     }
-    if fees > 0 {
-        let fee_destination = ctx.accounts.fee_destination.to_account_info();
-        pay_from_vault(&ctx.accounts, authority_seeds, &fee_destination, fees)?;
-    }
-    Ok(())
 }
 
 /// Rejects any account given twice: a tab settled twice in one batch, or a payee
@@ -144,7 +146,9 @@ pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, items: Vec<SettleItem>
 fn require_distinct(accounts: &[AccountInfo]) -> Result<()> {
     for (i, account) in accounts.iter().enumerate() {
         require!(
-            accounts[..i].iter().all(|earlier| earlier.key != account.key),
+            accounts[..i]
+                .iter()
+                .all(|earlier| earlier.key != account.key),
             MicropayError::DuplicateAccount
         );
     }
@@ -155,7 +159,11 @@ fn require_distinct(accounts: &[AccountInfo]) -> Result<()> {
 /// and never the vault itself (paying the vault would strand the money).
 fn check_payee(accounts: &Settle, payee: &AccountInfo) -> Result<()> {
     require!(payee.is_writable, MicropayError::AccountNotWritable);
-    require_keys_neq!(payee.key(), accounts.vault.key(), MicropayError::BadPayeeAccount);
+    require_keys_neq!(
+        payee.key(),
+        accounts.vault.key(),
+        MicropayError::BadPayeeAccount
+    );
     require_keys_eq!(
         *payee.owner,
         accounts.config.token_program,

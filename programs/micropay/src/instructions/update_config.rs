@@ -26,32 +26,34 @@ pub struct UpdateConfig<'info> {
     pub fee_destination: InterfaceAccount<'info, TokenAccount>,
 }
 
-pub fn handler(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
-    if let Some(fee_bps) = args.fee_bps {
-        Config::check_fee(fee_bps)?;
+impl UpdateConfig<'_> {
+    pub fn handle(ctx: Context<Self>, args: UpdateConfigArgs) -> Result<()> {
+        if let Some(fee_bps) = args.fee_bps {
+            Config::check_fee(fee_bps)?;
+        }
+        if let Some(delay) = args.withdrawal_delay {
+            Config::check_withdrawal_delay(delay)?;
+        }
+        let fee_destination = ctx.accounts.fee_destination.key();
+        let config = &mut ctx.accounts.config;
+        if let Some(admin) = args.new_admin {
+            config.admin = admin;
+        }
+        if let Some(fee_bps) = args.fee_bps {
+            config.fee_bps = fee_bps;
+        }
+        if let Some(delay) = args.withdrawal_delay {
+            config.withdrawal_delay = delay;
+        }
+        config.fee_destination = fee_destination;
+        let config = &ctx.accounts.config;
+        emit_cpi!(ConfigUpdated {
+            config: config.key(),
+            admin: config.admin,
+            fee_bps: config.fee_bps,
+            fee_destination: config.fee_destination,
+            withdrawal_delay: config.withdrawal_delay,
+        });
+        Ok(())
     }
-    if let Some(delay) = args.withdrawal_delay {
-        Config::check_withdrawal_delay(delay)?;
-    }
-    let fee_destination = ctx.accounts.fee_destination.key();
-    let config = &mut ctx.accounts.config;
-    if let Some(admin) = args.new_admin {
-        config.admin = admin;
-    }
-    if let Some(fee_bps) = args.fee_bps {
-        config.fee_bps = fee_bps;
-    }
-    if let Some(delay) = args.withdrawal_delay {
-        config.withdrawal_delay = delay;
-    }
-    config.fee_destination = fee_destination;
-    let config = &ctx.accounts.config;
-    emit_cpi!(ConfigUpdated {
-        config: config.key(),
-        admin: config.admin,
-        fee_bps: config.fee_bps,
-        fee_destination: config.fee_destination,
-        withdrawal_delay: config.withdrawal_delay,
-    });
-    Ok(())
 }

@@ -32,55 +32,59 @@ pub struct Withdraw<'info> {
     #[account(seeds = [seeds::VAULT_AUTHORITY, config.key().as_ref()], bump = config.vault_authority_bump)]
     pub vault_authority: UncheckedAccount<'info>,
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    /// Any token account of the mint: the owner chooses where its money goes.
-    #[account(
-        mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = destination.key() != vault.key() @ MicropayError::ConfigMismatch,
-    )]
+    /// Any token account of the mint: the owner chooses where its money goes. (Anchor
+    /// refuses the vault here as a duplicate mutable account.)
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// Pays out the pending withdrawal once its delay has passed, capped at what the tab
-/// still holds after any settlements made during the delay.
-pub fn handler(ctx: Context<Withdraw>) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
-    let accounts = &mut *ctx.accounts;
-    let tab = &mut accounts.tab;
-    require!(tab.pending_withdrawal > 0, MicropayError::NoPendingWithdrawal);
-    require!(now >= tab.withdraw_unlock_at, MicropayError::WithdrawalLocked);
-    let amount = tab.pending_withdrawal.min(tab.balance);
-    tab.balance -= amount;
-    tab.pending_withdrawal = 0;
-    tab.withdraw_unlock_at = 0;
-    if amount > 0 {
-        let config_key = accounts.config.key();
-        let signer_seeds: &[&[u8]] = &[
-            seeds::VAULT_AUTHORITY,
-            config_key.as_ref(),
-            &[accounts.config.vault_authority_bump],
-        ];
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                accounts.token_program.key(),
-                TransferChecked {
-                    from: accounts.vault.to_account_info(),
-                    mint: accounts.mint.to_account_info(),
-                    to: accounts.destination.to_account_info(),
-                    authority: accounts.vault_authority.to_account_info(),
-                },
-                &[signer_seeds],
-            ),
+impl Withdraw<'_> {
+    /// Pays out the pending withdrawal once its delay has passed, capped at what the tab
+    /// still holds after any settlements made during the delay.
+    pub fn handle(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &mut *ctx.accounts;
+        let tab = &mut accounts.tab;
+        require!(
+            tab.pending_withdrawal > 0,
+            MicropayError::NoPendingWithdrawal
+        );
+        require!(
+            now >= tab.withdraw_unlock_at,
+            MicropayError::WithdrawalLocked
+        );
+        let amount = tab.pending_withdrawal.min(tab.balance);
+        tab.balance -= amount;
+        tab.pending_withdrawal = 0;
+        tab.withdraw_unlock_at = 0;
+        if amount > 0 {
+            let config_key = accounts.config.key();
+            let signer_seeds: &[&[u8]] = &[
+                seeds::VAULT_AUTHORITY,
+                config_key.as_ref(),
+                &[accounts.config.vault_authority_bump],
+            ];
+            token_interface::transfer_checked(
+                CpiContext::new_with_signer(
+                    accounts.token_program.key(),
+                    TransferChecked {
+                        from: accounts.vault.to_account_info(),
+                        mint: accounts.mint.to_account_info(),
+                        to: accounts.destination.to_account_info(),
+                        authority: accounts.vault_authority.to_account_info(),
+                    },
+                    &[signer_seeds],
+                ),
+                amount,
+                accounts.mint.decimals,
+            )?;
+        }
+        emit_cpi!(Withdrawn {
+            tab: ctx.accounts.tab.key(),
             amount,
-            accounts.mint.decimals,
-        )?;
+            balance: ctx.accounts.tab.balance,
+        });
+        Ok(())
     }
-    emit_cpi!(Withdrawn {
-        tab: ctx.accounts.tab.key(),
-        amount,
-        balance: ctx.accounts.tab.balance,
-    });
-    Ok(())
 }

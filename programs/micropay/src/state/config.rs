@@ -30,7 +30,10 @@ pub struct Config {
 
 impl Config {
     pub fn check_fee(fee_bps: u16) -> Result<()> {
-        require!(fee_bps <= MAX_FEE_BPS, crate::errors::MicropayError::FeeTooHigh);
+        require!(
+            fee_bps <= MAX_FEE_BPS,
+            crate::errors::MicropayError::FeeTooHigh
+        );
         Ok(())
     }
 

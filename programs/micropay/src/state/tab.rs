@@ -6,7 +6,9 @@ pub const MAX_SESSION_SIGNERS: usize = 4;
 
 /// A key the owner authorized to sign states on its behalf, until `expires_at`,
 /// for at most `cap` in total.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct SessionSigner {
     pub key: Pubkey,
     pub expires_at: i64,
