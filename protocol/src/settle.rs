@@ -31,7 +31,68 @@ pub const fn item_data_len(entries: usize) -> usize {
     4 + entries * 9
 }
 
+/// IDL type definitions, so that clients generated from the program's IDL can encode
+/// `settle` arguments.
 #[cfg(feature = "idl-build")]
-impl anchor_lang::IdlBuild for SettleEntry {}
-#[cfg(feature = "idl-build")]
-impl anchor_lang::IdlBuild for SettleItem {}
+mod idl {
+    extern crate std;
+
+    use std::{boxed::Box, collections::BTreeMap, string::String, vec, vec::Vec};
+
+    use anchor_lang::idl::{
+        build::IdlBuild,
+        types::{IdlDefinedFields, IdlField, IdlType, IdlTypeDef, IdlTypeDefTy},
+    };
+
+    use super::{SettleEntry, SettleItem};
+
+    fn struct_def(name: String, fields: Vec<(&str, IdlType)>) -> IdlTypeDef {
+        IdlTypeDef {
+            name,
+            docs: vec![],
+            serialization: Default::default(),
+            repr: None,
+            generics: vec![],
+            ty: IdlTypeDefTy::Struct {
+                fields: Some(IdlDefinedFields::Named(
+                    fields
+                        .into_iter()
+                        .map(|(name, ty)| IdlField {
+                            name: name.into(),
+                            docs: vec![],
+                            ty,
+                        })
+                        .collect(),
+                )),
+            },
+        }
+    }
+
+    impl IdlBuild for SettleEntry {
+        fn create_type() -> Option<IdlTypeDef> {
+            Some(struct_def(
+                Self::get_full_path(),
+                vec![("payee_index", IdlType::U8), ("amount", IdlType::U64)],
+            ))
+        }
+    }
+
+    impl IdlBuild for SettleItem {
+        fn create_type() -> Option<IdlTypeDef> {
+            let entry = IdlType::Defined {
+                name: SettleEntry::get_full_path(),
+                generics: vec![],
+            };
+            Some(struct_def(
+                Self::get_full_path(),
+                vec![("entries", IdlType::Vec(Box::new(entry)))],
+            ))
+        }
+
+        fn insert_types(types: &mut BTreeMap<String, IdlTypeDef>) {
+            if let Some(entry) = SettleEntry::create_type() {
+                types.insert(SettleEntry::get_full_path(), entry);
+            }
+        }
+    }
+}
