@@ -28,6 +28,9 @@ use solana_sdk::{
 
 pub use micropay_protocol as protocol;
 
+pub mod e2e;
+pub mod validator;
+
 /// Anchor's generated `entry` ties every lifetime to a single `'info`, which the native
 /// processor's fully general signature cannot name. Erasing the distinction is sound:
 /// the runtime's account infos and their data outlive this call, which is all `'info`
@@ -79,17 +82,259 @@ impl Payer {
     }
 }
 
+/// The addresses of one deployment (config), and builders for its instructions.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub admin: Pubkey,
+    pub config: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub vault: Pubkey,
+    pub fee_destination: Pubkey,
+}
+
+impl Deployment {
+    pub fn new(
+        admin: Pubkey,
+        config: Pubkey,
+        mint: Pubkey,
+        token_program: Pubkey,
+        fee_destination: Pubkey,
+    ) -> Self {
+        Self {
+            admin,
+            config,
+            mint,
+            token_program,
+            vault: vault_address(&micropay::ID, &config).0,
+            fee_destination,
+        }
+    }
+
+    pub fn init_config_ix(
+        &self,
+        config: Pubkey,
+        fee_bps: u16,
+        withdrawal_delay: i64,
+        mint: Pubkey,
+        fee_destination: Pubkey,
+    ) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::InitConfig {
+                admin: self.admin,
+                config,
+                mint,
+                vault: vault_address(&micropay::ID, &config).0,
+                vault_authority: vault_authority_address(&micropay::ID, &config).0,
+                fee_destination,
+                token_program: self.token_program,
+                system_program: anchor_lang::system_program::ID,
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::InitConfig {
+                args: micropay::InitConfigArgs {
+                    fee_bps,
+                    withdrawal_delay,
+                },
+            }
+            .data(),
+        }
+    }
+
+    pub fn tab_address(&self, owner: &Pubkey) -> Pubkey {
+        tab_address(&micropay::ID, &self.config, owner).0
+    }
+
+    pub fn open_tab_ix(&self, owner: &Pubkey) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::OpenTab {
+                owner: *owner,
+                config: self.config,
+                tab: self.tab_address(owner),
+                system_program: anchor_lang::system_program::ID,
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::OpenTab {}.data(),
+        }
+    }
+
+    pub fn deposit_ix(
+        &self,
+        depositor: &Pubkey,
+        tab: &Pubkey,
+        source: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::Deposit {
+                depositor: *depositor,
+                config: self.config,
+                tab: *tab,
+                vault: self.vault,
+                mint: self.mint,
+                source: *source,
+                token_program: self.token_program,
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::Deposit { amount }.data(),
+        }
+    }
+
+    pub fn add_signer_ix(
+        &self,
+        owner: &Pubkey,
+        signer: Pubkey,
+        expires_at: i64,
+        cap: u64,
+    ) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::AddSigner {
+                owner: *owner,
+                tab: self.tab_address(owner),
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::AddSigner {
+                args: micropay::AddSignerArgs {
+                    signer,
+                    expires_at,
+                    cap,
+                },
+            }
+            .data(),
+        }
+    }
+
+    pub fn remove_signer_ix(&self, owner: &Pubkey, signer: Pubkey) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::RemoveSigner {
+                owner: *owner,
+                tab: self.tab_address(owner),
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::RemoveSigner { signer }.data(),
+        }
+    }
+
+    pub fn request_withdraw_ix(&self, owner: &Pubkey, amount: u64) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::RequestWithdraw {
+                owner: *owner,
+                config: self.config,
+                tab: self.tab_address(owner),
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::RequestWithdraw { amount }.data(),
+        }
+    }
+
+    pub fn withdraw_ix(&self, owner: &Pubkey, destination: &Pubkey) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::Withdraw {
+                owner: *owner,
+                config: self.config,
+                tab: self.tab_address(owner),
+                vault: self.vault,
+                vault_authority: vault_authority_address(&micropay::ID, &self.config).0,
+                mint: self.mint,
+                destination: *destination,
+                token_program: self.token_program,
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::Withdraw {}.data(),
+        }
+    }
+
+    pub fn close_tab_ix(&self, owner: &Pubkey) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::CloseTab {
+                owner: *owner,
+                tab: self.tab_address(owner),
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::CloseTab {}.data(),
+        }
+    }
+
+    pub fn update_config_ix(
+        &self,
+        args: micropay::UpdateConfigArgs,
+        fee_destination: Pubkey,
+    ) -> Instruction {
+        Instruction {
+            program_id: micropay::ID,
+            accounts: micropay::accounts::UpdateConfig {
+                admin: self.admin,
+                config: self.config,
+                fee_destination,
+                event_authority: event_authority_address(&micropay::ID).0,
+                program: micropay::ID,
+            }
+            .to_account_metas(None),
+            data: micropay::instruction::UpdateConfig { args }.data(),
+        }
+    }
+
+    pub fn settle_accounts(&self) -> SettleAccounts {
+        SettleAccounts {
+            program_id: micropay::ID,
+            config: self.config,
+            mint: self.mint,
+            fee_destination: self.fee_destination,
+            token_program: self.token_program,
+        }
+    }
+
+    pub fn settle_ixs(&self, states: &[&SignedState]) -> [Instruction; 2] {
+        settle_batch(&self.settle_accounts(), states).expect("settle batch")
+    }
+}
+
 /// One deployment (config) on a fresh bank.
 pub struct Env {
     pub ctx: ProgramTestContext,
     pub token: TokenKind,
-    pub mint: Pubkey,
     pub mint_authority: Keypair,
     pub admin: Keypair,
-    pub config: Pubkey,
-    pub vault: Pubkey,
-    pub fee_destination: Pubkey,
+    pub deployment: Deployment,
     pub fee_bps: u16,
+}
+
+impl std::ops::Deref for Env {
+    type Target = Deployment;
+
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
+}
+
+impl std::ops::DerefMut for Env {
+    fn deref_mut(&mut self) -> &mut Deployment {
+        &mut self.deployment
+    }
 }
 
 impl Env {
@@ -104,12 +349,15 @@ impl Env {
         let mut env = Env {
             ctx,
             token,
-            mint: Pubkey::default(),
+            deployment: Deployment::new(
+                admin.pubkey(),
+                Pubkey::default(),
+                Pubkey::default(),
+                token.program_id(),
+                Pubkey::default(),
+            ),
             mint_authority,
             admin,
-            config: Pubkey::default(),
-            vault: Pubkey::default(),
-            fee_destination: Pubkey::default(),
             fee_bps,
         };
         env.airdrop(&env.admin.pubkey(), 10_000_000_000).await;
@@ -119,7 +367,7 @@ impl Env {
         let config = Keypair::new();
         env.config = config.pubkey();
         env.vault = vault_address(&micropay::ID, &env.config).0;
-        let ix = env.init_config_ix(
+        let ix = env.deployment.init_config_ix(
             env.config,
             fee_bps,
             WITHDRAWAL_DELAY,
@@ -131,39 +379,6 @@ impl Env {
             .await
             .expect("init_config");
         env
-    }
-
-    pub fn init_config_ix(
-        &self,
-        config: Pubkey,
-        fee_bps: u16,
-        withdrawal_delay: i64,
-        mint: Pubkey,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::InitConfig {
-                admin: self.admin.pubkey(),
-                config,
-                mint,
-                vault: vault_address(&micropay::ID, &config).0,
-                vault_authority: vault_authority_address(&micropay::ID, &config).0,
-                fee_destination,
-                token_program: self.token.program_id(),
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::InitConfig {
-                args: micropay::InitConfigArgs {
-                    fee_bps,
-                    withdrawal_delay,
-                },
-            }
-            .data(),
-        }
     }
 
     pub fn payer(&self) -> Keypair {
@@ -299,160 +514,6 @@ impl Env {
         micropay::state::Config::try_deserialize(&mut &account.data[..]).expect("config")
     }
 
-    pub fn tab_address(&self, owner: &Pubkey) -> Pubkey {
-        tab_address(&micropay::ID, &self.config, owner).0
-    }
-
-    pub fn open_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::OpenTab {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::OpenTab {}.data(),
-        }
-    }
-
-    pub fn deposit_ix(
-        &self,
-        depositor: &Pubkey,
-        tab: &Pubkey,
-        source: &Pubkey,
-        amount: u64,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Deposit {
-                depositor: *depositor,
-                config: self.config,
-                tab: *tab,
-                vault: self.vault,
-                mint: self.mint,
-                source: *source,
-                token_program: self.token.program_id(),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Deposit { amount }.data(),
-        }
-    }
-
-    pub fn add_signer_ix(
-        &self,
-        owner: &Pubkey,
-        signer: Pubkey,
-        expires_at: i64,
-        cap: u64,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::AddSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::AddSigner {
-                args: micropay::AddSignerArgs {
-                    signer,
-                    expires_at,
-                    cap,
-                },
-            }
-            .data(),
-        }
-    }
-
-    pub fn remove_signer_ix(&self, owner: &Pubkey, signer: Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RemoveSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RemoveSigner { signer }.data(),
-        }
-    }
-
-    pub fn request_withdraw_ix(&self, owner: &Pubkey, amount: u64) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RequestWithdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RequestWithdraw { amount }.data(),
-        }
-    }
-
-    pub fn withdraw_ix(&self, owner: &Pubkey, destination: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Withdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                vault: self.vault,
-                vault_authority: vault_authority_address(&micropay::ID, &self.config).0,
-                mint: self.mint,
-                destination: *destination,
-                token_program: self.token.program_id(),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Withdraw {}.data(),
-        }
-    }
-
-    pub fn close_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::CloseTab {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::CloseTab {}.data(),
-        }
-    }
-
-    pub fn update_config_ix(
-        &self,
-        args: micropay::UpdateConfigArgs,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::UpdateConfig {
-                admin: self.admin.pubkey(),
-                config: self.config,
-                fee_destination,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::UpdateConfig { args }.data(),
-        }
-    }
-
     /// Creates an owner with `funds` in a token account, opens its tab and deposits `deposit`.
     pub async fn new_payer(&mut self, funds: u64, deposit: u64) -> Payer {
         let owner = Keypair::new();
@@ -472,20 +533,6 @@ impl Env {
             tab,
             token_account,
         }
-    }
-
-    pub fn settle_accounts(&self) -> SettleAccounts {
-        SettleAccounts {
-            program_id: micropay::ID,
-            config: self.config,
-            mint: self.mint,
-            fee_destination: self.fee_destination,
-            token_program: self.token.program_id(),
-        }
-    }
-
-    pub fn settle_ixs(&self, states: &[&SignedState]) -> [Instruction; 2] {
-        settle_batch(&self.settle_accounts(), states).expect("settle batch")
     }
 
     pub async fn settle(&mut self, states: &[&SignedState]) -> Result<(), BanksClientError> {

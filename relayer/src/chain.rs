@@ -1,0 +1,170 @@
+//! Chain access behind one narrow trait, implemented over JSON-RPC with the nonblocking
+//! `solana-client`.
+
+use std::sync::Arc;
+
+use anchor_lang::AccountDeserialize;
+use async_trait::async_trait;
+use micropay::state::Tab;
+use solana_client::{nonblocking::rpc_client::RpcClient, rpc_config::RpcSimulateTransactionConfig};
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client_api::config::RpcSendTransactionConfig;
+use solana_sdk::{
+    account::Account,
+    hash::Hash,
+    pubkey::Pubkey,
+    signature::Signature,
+    transaction::{TransactionError, VersionedTransaction},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("rpc: {0}")]
+    Rpc(String),
+}
+
+pub type ChainResult<T> = Result<T, ChainError>;
+
+/// What a simulation said about a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulation {
+    pub error: Option<TransactionError>,
+    pub units_consumed: Option<u64>,
+    pub logs: Vec<String>,
+}
+
+/// The confirmation state of a sent transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxStatus {
+    /// Not seen (yet, or ever: its blockhash may have expired).
+    Unknown,
+    /// Landed at confirmed commitment, successfully or not.
+    Landed(Option<TransactionError>),
+}
+
+#[async_trait]
+pub trait Chain: Send + Sync + 'static {
+    async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>>;
+    /// A recent blockhash and the last block height at which it is valid.
+    async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)>;
+    async fn block_height(&self) -> ChainResult<u64>;
+    async fn slot(&self) -> ChainResult<u64>;
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation>;
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<Signature>;
+    async fn statuses(&self, signatures: &[Signature]) -> ChainResult<Vec<TxStatus>>;
+}
+
+/// Decodes a tab account; `None` if the account is absent or not a tab.
+pub fn decode_tab(account: Option<&Account>) -> Option<Tab> {
+    let account = account?;
+    if account.owner != micropay::ID {
+        return None;
+    }
+    Tab::try_deserialize(&mut account.data.as_slice()).ok()
+}
+
+pub struct RpcChain {
+    client: Arc<RpcClient>,
+}
+
+impl RpcChain {
+    pub fn new(url: &str) -> Self {
+        Self {
+            client: Arc::new(RpcClient::new_with_commitment(
+                url.to_string(),
+                CommitmentConfig::confirmed(),
+            )),
+        }
+    }
+}
+
+fn rpc<E: std::fmt::Display>(error: E) -> ChainError {
+    ChainError::Rpc(error.to_string())
+}
+
+#[async_trait]
+impl Chain for RpcChain {
+    async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        // The RPC caps getMultipleAccounts at 100 keys.
+        for chunk in keys.chunks(100) {
+            out.extend(
+                self.client
+                    .get_multiple_accounts(chunk)
+                    .await
+                    .map_err(rpc)?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
+        self.client
+            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .await
+            .map_err(rpc)
+    }
+
+    async fn block_height(&self) -> ChainResult<u64> {
+        self.client.get_block_height().await.map_err(rpc)
+    }
+
+    async fn slot(&self) -> ChainResult<u64> {
+        self.client.get_slot().await.map_err(rpc)
+    }
+
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation> {
+        let result = self
+            .client
+            .simulate_transaction_with_config(
+                tx,
+                RpcSimulateTransactionConfig {
+                    sig_verify: true,
+                    commitment: Some(CommitmentConfig::confirmed()),
+                    ..RpcSimulateTransactionConfig::default()
+                },
+            )
+            .await
+            .map_err(rpc)?
+            .value;
+        Ok(Simulation {
+            error: result.err.map(Into::into),
+            units_consumed: result.units_consumed,
+            logs: result.logs.unwrap_or_default(),
+        })
+    }
+
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<Signature> {
+        self.client
+            .send_transaction_with_config(
+                tx,
+                RpcSendTransactionConfig {
+                    // Simulated just before; the settlement is idempotent on chain anyway.
+                    skip_preflight: true,
+                    max_retries: Some(0),
+                    ..RpcSendTransactionConfig::default()
+                },
+            )
+            .await
+            .map_err(rpc)
+    }
+
+    async fn statuses(&self, signatures: &[Signature]) -> ChainResult<Vec<TxStatus>> {
+        let mut out = Vec::with_capacity(signatures.len());
+        for chunk in signatures.chunks(256) {
+            let statuses = self
+                .client
+                .get_signature_statuses(chunk)
+                .await
+                .map_err(rpc)?
+                .value;
+            out.extend(statuses.into_iter().map(|status| match status {
+                Some(status) if status.satisfies_commitment(CommitmentConfig::confirmed()) => {
+                    TxStatus::Landed(status.err.map(Into::into))
+                }
+                _ => TxStatus::Unknown,
+            }));
+        }
+        Ok(out)
+    }
+}
