@@ -113,6 +113,70 @@ impl Chain for RpcChain {
         self.client.get_slot().await.map_err(rpc)
     }
 
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation>;
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<Signature>;
+    async fn statuses(&self, signatures: &[Signature]) -> ChainResult<Vec<TxStatus>>;
+}
+
+/// Decodes a tab account; `None` if the account is absent or not a tab.
+pub fn decode_tab(account: Option<&Account>) -> Option<Tab> {
+    let account = account?;
+    if account.owner != micropay::ID {
+        return None;
+    }
+    Tab::try_deserialize(&mut account.data.as_slice()).ok()
+}
+
+pub struct RpcChain {
+    client: Arc<RpcClient>,
+}
+
+impl RpcChain {
+    pub fn new(url: &str) -> Self {
+        Self {
+            client: Arc::new(RpcClient::new_with_commitment(
+                url.to_string(),
+                CommitmentConfig::confirmed(),
+            )),
+        }
+    }
+}
+
+fn rpc<E: std::fmt::Display>(error: E) -> ChainError {
+    ChainError::Rpc(error.to_string())
+}
+
+#[async_trait]
+impl Chain for RpcChain {
+    async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        // The RPC caps getMultipleAccounts at 100 keys.
+        for chunk in keys.chunks(100) {
+            out.extend(
+                self.client
+                    .get_multiple_accounts(chunk)
+                    .await
+                    .map_err(rpc)?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
+        self.client
+            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .await
+            .map_err(rpc)
+    }
+
+    async fn block_height(&self) -> ChainResult<u64> {
+        self.client.get_block_height().await.map_err(rpc)
+    }
+
+    async fn slot(&self) -> ChainResult<u64> {
+        self.client.get_slot().await.map_err(rpc)
+    }
+
     async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation> {
         let result = self
             .client
@@ -141,7 +205,6 @@ impl Chain for RpcChain {
                 RpcSendTransactionConfig {
                     // Simulated just before; the settlement is idempotent on chain anyway.
                     skip_preflight: true,
-                    max_retries: Some(0),
                     ..RpcSendTransactionConfig::default()
                 },
             )

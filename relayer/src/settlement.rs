@@ -2,7 +2,11 @@
 //! them into as few transactions as the limits allow (packer), sends and confirms them,
 //! and reconciles the store with the chain so that nothing is lost or paid twice.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use micropay::state::Tab;
 use micropay_protocol::client::{
@@ -88,10 +92,17 @@ pub struct EngineConfig {
 
 /// A sent settlement awaiting confirmation.
 struct InFlight {
+    tx: VersionedTransaction,
     epochs: Vec<(Pubkey, u64)>,
     tips: u64,
     last_valid_block_height: u64,
+    sent_at: Instant,
+    last_sent: Instant,
 }
+
+/// How often an unconfirmed settlement is broadcast again. Re-sending the same signed
+/// transaction is harmless: it lands at most once.
+const REBROADCAST: Duration = Duration::from_secs(1);
 
 /// Counts of one engine pass, for logs and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,7 +154,9 @@ impl Engine {
         self.relayer.tabs.refresh(self.chain(), &tabs).await?;
 
         report.confirmed = self.confirm().await?;
+        tracing::debug!("confirmed");
         report.reconciled = self.reconcile(&open, &closed).await?;
+        tracing::debug!("reconciled");
 
         let now = now_ms();
         for epoch in &open {
@@ -207,6 +220,7 @@ impl Engine {
             match status {
                 TxStatus::Landed(None) => {
                     let flight = self.in_flight.remove(signature).expect("in flight");
+                    tracing::debug!(%signature, after = ?flight.sent_at.elapsed(), tabs = flight.epochs.len(), "settlement confirmed");
                     for (tab, epoch) in &flight.epochs {
                         self.relayer
                             .store
@@ -224,10 +238,16 @@ impl Engine {
                     self.in_flight.remove(signature);
                 }
                 TxStatus::Unknown => {
-                    if height > self.in_flight[signature].last_valid_block_height {
-                        tracing::info!(%signature, "settlement expired unseen; will resend");
+                    let flight = self.in_flight.get_mut(signature).expect("in flight");
+                    if height > flight.last_valid_block_height {
+                        tracing::info!(%signature, "settlement expired unseen; will rebuild it");
                         metrics.settlements.with_label_values(&["expired"]).inc();
                         self.in_flight.remove(signature);
+                    } else if flight.last_sent.elapsed() >= REBROADCAST {
+                        flight.last_sent = Instant::now();
+                        if let Err(error) = self.relayer.chain.send(&flight.tx).await {
+                            tracing::debug!(%signature, %error, "rebroadcast failed");
+                        }
                     }
                 }
             }
@@ -364,6 +384,7 @@ impl Engine {
             needed.extend(batch.iter().map(|s| s.state.tab));
             needed.extend(batch.iter().flat_map(|s| s.state.entries.keys().copied()));
             self.ensure_tables(&needed).await?;
+            tracing::debug!(tabs = batch.len(), "lookup tables ready");
 
             let (blockhash, last_valid_block_height) = self.chain().latest_blockhash().await?;
             let probe = self.compile(
@@ -372,6 +393,7 @@ impl Engine {
                 blockhash,
             )?;
             let simulation = self.chain().simulate(&probe).await?;
+            tracing::debug!(error = ?simulation.error, units = ?simulation.units_consumed, "simulated");
             if let Some(error) = simulation.error {
                 if batch.len() > 1 {
                     let half = batch.len() / 2;
@@ -416,6 +438,9 @@ impl Engine {
             self.in_flight.insert(
                 signature,
                 InFlight {
+                    tx,
+                    sent_at: Instant::now(),
+                    last_sent: Instant::now(),
                     epochs: batch.iter().map(|s| (s.state.tab, s.state.epoch)).collect(),
                     tips: batch.iter().map(|s| u64::from(s.state.seq)).sum(),
                     last_valid_block_height,
@@ -502,6 +527,7 @@ impl Engine {
             let (blockhash, last_valid) = self.chain().latest_blockhash().await?;
             let tx = self.compile(ixs, &[], blockhash)?;
             let signature = self.chain().send(&tx).await?;
+            let mut last_sent = Instant::now();
             loop {
                 match self.chain().statuses(&[signature]).await?.pop() {
                     Some(TxStatus::Landed(None)) => return Ok(signature),
@@ -509,6 +535,10 @@ impl Engine {
                         return Err(EngineError::Build(format!("{signature} failed: {error}")))
                     }
                     _ if self.chain().block_height().await? > last_valid => break,
+                    _ if last_sent.elapsed() >= REBROADCAST => {
+                        last_sent = Instant::now();
+                        self.chain().send(&tx).await?;
+                    }
                     _ => tokio::time::sleep(Duration::from_millis(200)).await,
                 }
             }

@@ -333,3 +333,39 @@ impl RpcProxy {
         }
     }
 }
+
+/// A relayer on its own runtime, which can be killed the way a crash would: every task
+/// stops where it is, and its store connections close (rolling back whatever was not
+/// committed), as when the process dies.
+pub struct CrashableRelayer {
+    pub addr: SocketAddr,
+    kill: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl CrashableRelayer {
+    pub fn start(args: RelayerArgs) -> Self {
+        let (ready, started) = std::sync::mpsc::channel();
+        let (kill, killed) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let running = runtime.block_on(start(&args)).expect("relayer starts");
+            ready.send(running.addr).expect("test is waiting");
+            let _ = killed.recv();
+            // No graceful anything: drop every task wherever it is.
+            runtime.shutdown_background();
+            drop(running);
+        });
+        let addr = started.recv().expect("relayer started");
+        Self { addr, kill, thread }
+    }
+
+    pub fn crash(self) {
+        let _ = self.kill.send(());
+        self.thread.join().expect("relayer thread");
+    }
+}

@@ -9,7 +9,7 @@ use std::{
 use micropay_protocol::client::SignedState;
 use micropay_relayer::{api::StateJson, client::RelayerClient, run::Running};
 use micropay_tests::{
-    e2e::{wait_settled, LocalDeployment, Payer, RpcProxy},
+    e2e::{wait_settled, CrashableRelayer, LocalDeployment, Payer, RpcProxy},
     sign,
 };
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
@@ -148,12 +148,10 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
     let mut by_tab: HashMap<Pubkey, u64> = HashMap::new();
     // Crash at different moments of a run: right after acknowledging, while epochs are
     // rotating and packing, between sending and confirming.
-    for (round, crash_after_ms) in [0u64, 150, 700, 1_300, 2_600, 3_400]
-        .into_iter()
-        .enumerate()
-    {
-        let running = local.start_relayer(&args).await;
-        let (payee_tips, tab_tips) = tip_all(&client(&running), &payers, &payees, 20, round).await;
+    for (round, crash_after_ms) in [0u64, 150, 700, 1_300, 2_600, 3_400].into_iter().enumerate() {
+        let relayer = CrashableRelayer::start(args.clone());
+        let client = RelayerClient::new(format!("http://{}", relayer.addr));
+        let (payee_tips, tab_tips) = tip_all(&client, &payers, &payees, 20, round).await;
         for (k, v) in payee_tips {
             *by_payee.entry(k).or_insert(0) += v;
         }
@@ -161,7 +159,7 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
             *by_tab.entry(k).or_insert(0) += v;
         }
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
-        running.abort();
+        relayer.crash();
     }
     let running = local.start_relayer(&args).await;
     wait_settled(&running, Duration::from_secs(120)).await;
