@@ -148,7 +148,10 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
     let mut by_tab: HashMap<Pubkey, u64> = HashMap::new();
     // Crash at different moments of a run: right after acknowledging, while epochs are
     // rotating and packing, between sending and confirming.
-    for (round, crash_after_ms) in [0u64, 150, 700, 1_300, 2_600, 3_400].into_iter().enumerate() {
+    for (round, crash_after_ms) in [0u64, 150, 700, 1_300, 2_600, 3_400]
+        .into_iter()
+        .enumerate()
+    {
         let relayer = CrashableRelayer::start(args.clone());
         let client = RelayerClient::new(format!("http://{}", relayer.addr));
         let (payee_tips, tab_tips) = tip_all(&client, &payers, &payees, 20, round).await;
