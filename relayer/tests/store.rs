@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use micropay_protocol::{client::SignedState, EpochState};
 use micropay_relayer::store::{EpochStatus, SqlStore, Store};
-use solana_sdk::{pubkey::Pubkey, signature::Keypair};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 use sqlx::{postgres::PgConnection, Connection, Executor};
 
 fn signed(state: EpochState, key: &Keypair) -> SignedState {
@@ -148,7 +148,7 @@ async fn postgres_backend() {
     // A database of its own, so that runs never see each other's rows.
     let database = format!(
         "micropay_test_{}",
-        Pubkey::new_unique().to_string().to_lowercase()
+        Keypair::new().pubkey().to_string().to_lowercase()
     );
     let mut admin = PgConnection::connect(&url)
         .await
@@ -162,4 +162,8 @@ async fn postgres_backend() {
         .await
         .unwrap();
     suite(Arc::new(store)).await;
+    admin
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+        .await
+        .expect("drop the test database");
 }
