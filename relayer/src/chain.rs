@@ -159,7 +159,7 @@ impl Chain for RpcChain {
                 .value;
             out.extend(statuses.into_iter().map(|status| match status {
                 Some(status) if status.satisfies_commitment(CommitmentConfig::confirmed()) => {
-                    TxStatus::Landed(status.err.map(Into::into))
+                    TxStatus::Landed(status.err)
                 }
                 _ => TxStatus::Unknown,
             }));

@@ -276,7 +276,7 @@ fn encode_entries(state: &EpochState) -> Vec<u8> {
 }
 
 fn decode_entries(bytes: &[u8]) -> StoreResult<BTreeMap<Pubkey, u64>> {
-    if bytes.len() % 40 != 0 {
+    if !bytes.len().is_multiple_of(40) {
         return Err(StoreError::Corrupt("entries length".into()));
     }
     Ok(bytes

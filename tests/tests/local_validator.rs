@@ -308,6 +308,37 @@ async fn bad_submissions_get_their_codes_and_change_nothing() {
         "oversized bodies are refused"
     );
 
+    // A burst of garbage, concurrently: every request is answered, nothing changes.
+    let http = reqwest::Client::new();
+    let burst = (0..400u32).map(|i| {
+        let http = http.clone();
+        let url = format!("http://{}/v1/tabs/{}/states", running.addr, payer.tab);
+        async move {
+            let body: Vec<u8> = match i % 4 {
+                0 => (0..(i * 37 % 2_000)).map(|b| (b * 31 + i) as u8).collect(),
+                1 => format!(
+                    "{{\"tab\": \"{}\", \"epoch\": {i}}}",
+                    "x".repeat(i as usize)
+                )
+                .into_bytes(),
+                2 => b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec(),
+                _ => serde_json::to_vec(
+                    &serde_json::json!({"entries": [{"payee": i, "amount": -1}]}),
+                )
+                .unwrap(),
+            };
+            http.post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    for status in futures::future::join_all(burst).await {
+        assert_eq!(status, 400, "garbage must be answered as malformed");
+    }
     assert_eq!(
         client.state(&payer.tab).await.unwrap(),
         before,
@@ -324,6 +355,10 @@ async fn bad_submissions_get_their_codes_and_change_nothing() {
         "{metrics}"
     );
     assert!(metrics.contains("micropay_tips_accepted_total 1"));
+    assert!(
+        metrics.contains("micropay_tips_rejected_total{reason=\"malformed\"} 402"),
+        "{metrics}"
+    );
     running.shutdown().await;
 }
 
@@ -386,4 +421,86 @@ async fn a_payee_settles_without_the_relayer_and_the_relayer_notices() {
     // The relayer never settled the first epoch again.
     let tab = local.tab(&payer.tab).await;
     assert_eq!((tab.epoch, tab.settled_total), (1, 3_000));
+}
+
+/// Two relayer instances on one PostgreSQL store: both take tips, the store's leases
+/// let only one send each epoch, and everything settles exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_a_postgres_store() {
+    use sqlx::{postgres::PgConnection, Connection, Executor};
+    let Ok(url) = std::env::var("MICROPAY_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("MICROPAY_REQUIRE_POSTGRES").is_none(),
+            "MICROPAY_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipped: set MICROPAY_TEST_POSTGRES_URL (./scripts/test does)");
+        return;
+    };
+    let database = format!(
+        "micropay_e2e_{}",
+        Keypair::new().pubkey().to_string().to_lowercase()
+    );
+    let mut admin = PgConnection::connect(&url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+
+    let local = LocalDeployment::start(FEE_BPS).await;
+    let payers = local.payers(8, 1_000_000_000).await;
+    let payees = local.payees(4).await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut args_a = local
+        .relayer_args(dir_a.path(), &local.validator.rpc_url())
+        .await;
+    let mut args_b = local
+        .relayer_args(dir_b.path(), &local.validator.rpc_url())
+        .await;
+    args_a.store_url = format!("{base}/{database}");
+    args_b.store_url = args_a.store_url.clone();
+    args_a.instance = "a".into();
+    args_b.instance = "b".into();
+    let a = local.start_relayer(&args_a).await;
+    let b = local.start_relayer(&args_b).await;
+
+    let (half_a, half_b) = payers.split_at(4);
+    let (client_a, client_b) = (client(&a), client(&b));
+    let ((mut by_payee, mut by_tab), (payee_b, tab_b)) = tokio::join!(
+        tip_all(&client_a, half_a, &payees, 30, 0),
+        tip_all(&client_b, half_b, &payees, 30, 1),
+    );
+    for (k, v) in payee_b {
+        *by_payee.entry(k).or_insert(0) += v;
+    }
+    by_tab.extend(tab_b);
+    wait_settled(&a, Duration::from_secs(120)).await;
+    check_balances(&local, &payers, &by_payee, &by_tab).await;
+    for running in [&a, &b] {
+        let failed = running
+            .relayer
+            .metrics
+            .settlements
+            .with_label_values(&["failed"])
+            .get();
+        assert_eq!(failed, 0, "an instance sent an epoch the other had settled");
+    }
+    let sent: u64 = [&a, &b]
+        .iter()
+        .map(|r| {
+            r.relayer
+                .metrics
+                .settlements
+                .with_label_values(&["sent"])
+                .get()
+        })
+        .sum();
+    assert!(sent > 0);
+    a.shutdown().await;
+    b.shutdown().await;
+    admin
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
 }
