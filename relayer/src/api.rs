@@ -154,7 +154,6 @@ impl ApiError {
 impl From<IntakeError> for ApiError {
     fn from(error: IntakeError) -> Self {
         let status = match &error {
-            IntakeError::Rejected(Rejection::Malformed(_)) => StatusCode::BAD_REQUEST,
             IntakeError::Rejected(Rejection::BadSignature(_)) => StatusCode::UNAUTHORIZED,
             IntakeError::Rejected(Rejection::InsufficientFunds { .. }) => {
                 StatusCode::PAYMENT_REQUIRED

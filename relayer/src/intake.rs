@@ -10,8 +10,6 @@ use crate::store::{EpochStatus, StoredEpoch};
 /// Why a submission was refused, mapped to the API's stable codes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
-    #[error("malformed: {0}")]
-    Malformed(String),
     #[error("bad signature: {0}")]
     BadSignature(String),
     #[error("insufficient funds: {available} available, state totals {needed}")]

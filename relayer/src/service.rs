@@ -201,7 +201,6 @@ impl Relayer {
 
 pub fn reason(error: &IntakeError) -> &'static str {
     match error {
-        IntakeError::Rejected(Rejection::Malformed(_)) => "malformed",
         IntakeError::Rejected(Rejection::BadSignature(_)) => "bad_signature",
         IntakeError::Rejected(Rejection::InsufficientFunds { .. }) => "insufficient_funds",
         IntakeError::Rejected(Rejection::Stale(_)) => "stale_state",

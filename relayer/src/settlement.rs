@@ -154,9 +154,7 @@ impl Engine {
         self.relayer.tabs.refresh(self.chain(), &tabs).await?;
 
         report.confirmed = self.confirm().await?;
-        tracing::debug!("confirmed");
         report.reconciled = self.reconcile(&open, &closed).await?;
-        tracing::debug!("reconciled");
 
         let now = now_ms();
         for epoch in &open {
@@ -566,11 +564,6 @@ impl Engine {
                 _ = shutdown.changed() => return,
             }
         }
-    }
-
-    /// Sent, unconfirmed settlements.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
     }
 }
 
