@@ -45,7 +45,8 @@ pub struct RelayerArgs {
         default_value = "sqlite://micropay-relayer.db"
     )]
     pub store_url: String,
-    #[arg(long, env = "MICROPAY_LISTEN", default_value = "127.0.0.1:8899")]
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "MICROPAY_LISTEN", default_value = "127.0.0.1:7800")]
     pub listen: SocketAddr,
     /// Settle an epoch once its first tip is this many seconds old.
     #[arg(long, env = "MICROPAY_SETTLE_MAX_AGE_SECS", default_value_t = 30)]
