@@ -64,6 +64,13 @@ async fn tip_all(
     (by_payee, by_tab)
 }
 
+/// Adds per-key amounts of `from` into `into`.
+fn add_into(into: &mut HashMap<Pubkey, u64>, from: HashMap<Pubkey, u64>) {
+    for (key, amount) in from {
+        *into.entry(key).or_insert(0) += amount;
+    }
+}
+
 /// Checks every balance on chain against what was tipped: payees get their tips minus
 /// the fee to the unit, tabs paid exactly what their owners signed, the vault holds the
 /// rest.
@@ -155,12 +162,8 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
         let relayer = CrashableRelayer::start(args.clone());
         let client = RelayerClient::new(format!("http://{}", relayer.addr));
         let (payee_tips, tab_tips) = tip_all(&client, &payers, &payees, 20, round).await;
-        for (k, v) in payee_tips {
-            *by_payee.entry(k).or_insert(0) += v;
-        }
-        for (k, v) in tab_tips {
-            *by_tab.entry(k).or_insert(0) += v;
-        }
+        add_into(&mut by_payee, payee_tips);
+        add_into(&mut by_tab, tab_tips);
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         relayer.crash();
     }
@@ -192,12 +195,8 @@ async fn intake_survives_an_rpc_outage_and_settlement_resumes() {
         "nothing can settle while the RPC is down"
     );
     proxy.set_up(true).await;
-    for (k, v) in more_payee {
-        *by_payee.entry(k).or_insert(0) += v;
-    }
-    for (k, v) in more_tab {
-        *by_tab.entry(k).or_insert(0) += v;
-    }
+    add_into(&mut by_payee, more_payee);
+    add_into(&mut by_tab, more_tab);
     wait_settled(&running, Duration::from_secs(120)).await;
     check_balances(&local, &payers, &by_payee, &by_tab).await;
     running.shutdown().await;
@@ -471,9 +470,7 @@ async fn two_instances_share_a_postgres_store() {
         tip_all(&client_a, half_a, &payees, 30, 0),
         tip_all(&client_b, half_b, &payees, 30, 1),
     );
-    for (k, v) in payee_b {
-        *by_payee.entry(k).or_insert(0) += v;
-    }
+    add_into(&mut by_payee, payee_b);
     by_tab.extend(tab_b);
     wait_settled(&a, Duration::from_secs(120)).await;
     check_balances(&local, &payers, &by_payee, &by_tab).await;

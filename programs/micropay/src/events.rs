@@ -2,6 +2,8 @@
 //! (reliable to index, unlike truncatable logs).
 use anchor_lang::prelude::*;
 
+use crate::state::Config;
+
 #[event]
 pub struct ConfigUpdated {
     pub config: Pubkey,
@@ -9,6 +11,18 @@ pub struct ConfigUpdated {
     pub fee_bps: u16,
     pub fee_destination: Pubkey,
     pub withdrawal_delay: i64,
+}
+
+impl ConfigUpdated {
+    pub fn new(key: Pubkey, config: &Config) -> Self {
+        Self {
+            config: key,
+            admin: config.admin,
+            fee_bps: config.fee_bps,
+            fee_destination: config.fee_destination,
+            withdrawal_delay: config.withdrawal_delay,
+        }
+    }
 }
 
 #[event]

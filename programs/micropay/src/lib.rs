@@ -8,6 +8,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod state;
+mod vault;
 mod verification;
 
 pub use instructions::*;

@@ -57,13 +57,7 @@ impl InitConfig<'_> {
             vault_authority_bump: ctx.bumps.vault_authority,
         });
         let config = &ctx.accounts.config;
-        emit_cpi!(ConfigUpdated {
-            config: config.key(),
-            admin: config.admin,
-            fee_bps: config.fee_bps,
-            fee_destination: config.fee_destination,
-            withdrawal_delay: config.withdrawal_delay,
-        });
+        emit_cpi!(ConfigUpdated::new(config.key(), config));
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use micropay_protocol::{check_entries, entries_hash, seeds, SettleItem};
 
 use crate::{
     errors::MicropayError,
     events::{PayeePaid, TabSettled},
     state::{Config, Tab},
+    vault::Vault,
     verification::verified_states,
 };
 
@@ -112,19 +113,23 @@ impl<'info> Settle<'info> {
             });
         }
 
-        let config = &ctx.accounts.config;
-        let authority_seeds: &[&[u8]] = &[
-            seeds::VAULT_AUTHORITY,
-            config_key.as_ref(),
-            &[config.vault_authority_bump],
-        ];
+        let accounts = &ctx.accounts;
+        let config = &accounts.config;
+        let vault = Vault {
+            config: config_key,
+            authority_bump: config.vault_authority_bump,
+            vault: &accounts.vault,
+            authority: &accounts.vault_authority,
+            mint: &accounts.mint,
+            token_program: &accounts.token_program,
+        };
         let mut fees: u64 = 0;
         for (payee, gross) in payee_infos.iter().zip(credits) {
             if gross == 0 {
                 continue;
             }
             let fee = config.fee_on(gross)?;
-            pay_from_vault(ctx.accounts, authority_seeds, payee, gross - fee)?;
+            vault.pay(payee.clone(), gross - fee)?;
             fees = fees.checked_add(fee).ok_or(MicropayError::Overflow)?;
             emit_cpi!(PayeePaid {
                 config: config_key,
@@ -133,10 +138,7 @@ impl<'info> Settle<'info> {
                 fee,
             });
         }
-        if fees > 0 {
-            let fee_destination = ctx.accounts.fee_destination.to_account_info();
-            pay_from_vault(ctx.accounts, authority_seeds, &fee_destination, fees)?;
-        }
+        vault.pay(accounts.fee_destination.to_account_info(), fees)?;
         Ok(())
     }
 }
@@ -178,29 +180,4 @@ fn check_payee(accounts: &Settle, payee: &AccountInfo) -> Result<()> {
         MicropayError::BadPayeeAccount
     );
     Ok(())
-}
-
-fn pay_from_vault<'info>(
-    accounts: &Settle<'info>,
-    authority_seeds: &[&[u8]],
-    to: &AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    if amount == 0 {
-        return Ok(());
-    }
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.vault.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: to.clone(),
-                authority: accounts.vault_authority.to_account_info(),
-            },
-            &[authority_seeds],
-        ),
-        amount,
-        accounts.mint.decimals,
-    )
 }

@@ -47,13 +47,7 @@ impl UpdateConfig<'_> {
         }
         config.fee_destination = fee_destination;
         let config = &ctx.accounts.config;
-        emit_cpi!(ConfigUpdated {
-            config: config.key(),
-            admin: config.admin,
-            fee_bps: config.fee_bps,
-            fee_destination: config.fee_destination,
-            withdrawal_delay: config.withdrawal_delay,
-        });
+        emit_cpi!(ConfigUpdated::new(config.key(), config));
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use micropay_protocol::seeds;
 
 use crate::{
     errors::MicropayError,
     events::Withdrawn,
     state::{Config, Tab},
+    vault::Vault,
 };
 
 #[event_cpi]
@@ -58,28 +59,15 @@ impl Withdraw<'_> {
         tab.balance -= amount;
         tab.pending_withdrawal = 0;
         tab.withdraw_unlock_at = 0;
-        if amount > 0 {
-            let config_key = accounts.config.key();
-            let signer_seeds: &[&[u8]] = &[
-                seeds::VAULT_AUTHORITY,
-                config_key.as_ref(),
-                &[accounts.config.vault_authority_bump],
-            ];
-            token_interface::transfer_checked(
-                CpiContext::new_with_signer(
-                    accounts.token_program.key(),
-                    TransferChecked {
-                        from: accounts.vault.to_account_info(),
-                        mint: accounts.mint.to_account_info(),
-                        to: accounts.destination.to_account_info(),
-                        authority: accounts.vault_authority.to_account_info(),
-                    },
-                    &[signer_seeds],
-                ),
-                amount,
-                accounts.mint.decimals,
-            )?;
+        Vault {
+            config: accounts.config.key(),
+            authority_bump: accounts.config.vault_authority_bump,
+            vault: &accounts.vault,
+            authority: &accounts.vault_authority,
+            mint: &accounts.mint,
+            token_program: &accounts.token_program,
         }
+        .pay(accounts.destination.to_account_info(), amount)?;
         emit_cpi!(Withdrawn {
             tab: ctx.accounts.tab.key(),
             amount,
