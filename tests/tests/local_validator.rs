@@ -128,10 +128,12 @@ async fn twenty_thousand_tips_settle_completely() {
     let metrics = &running.relayer.metrics;
     let transactions = metrics.settlements.with_label_values(&["confirmed"]).get();
     let fees = metrics.fee_lamports.get();
+    let tabs_per_tx =
+        metrics.tabs_per_tx.get_sample_sum() / metrics.tabs_per_tx.get_sample_count() as f64;
     println!(
         "\n{tips} tips from 50 payers to 10 payees: intake {:.1} s ({:.0} tips/s over HTTP, each fsynced), \
-         {transactions} settlement transactions, {:.0} tips/transaction, {fees} lamports of fees \
-         ({:.2} lamports/tip)",
+         {transactions} settlement transactions, {:.0} tips and {tabs_per_tx:.1} tabs per transaction, \
+         {fees} lamports of fees ({:.2} lamports/tip)",
         intake.as_secs_f64(),
         tips as f64 / intake.as_secs_f64(),
         tips as f64 / transactions as f64,
