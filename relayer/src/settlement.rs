@@ -118,6 +118,8 @@ pub struct Engine {
     payer: Arc<Keypair>,
     accounts: SettleAccounts,
     config: EngineConfig,
+    /// Whether the lookup tables of earlier runs were loaded from the store.
+    tables_loaded: bool,
     tables: Vec<AddressLookupTableAccount>,
     in_flight: HashMap<Signature, InFlight>,
 }
@@ -134,6 +136,7 @@ impl Engine {
             payer,
             accounts,
             config,
+            tables_loaded: false,
             tables: Vec::new(),
             in_flight: HashMap::new(),
         }
@@ -452,6 +455,10 @@ impl Engine {
     /// Makes sure every address is in one of this engine's lookup tables, creating and
     /// extending tables as needed, and waits until new entries are usable.
     async fn ensure_tables(&mut self, needed: &[Pubkey]) -> Result<(), EngineError> {
+        if !self.tables_loaded {
+            self.load_tables().await?;
+            self.tables_loaded = true;
+        }
         let mut missing: Vec<Pubkey> = needed
             .iter()
             .filter(|key| !self.tables.iter().any(|t| t.addresses.contains(key)))
@@ -475,6 +482,11 @@ impl Engine {
                     self.payer.pubkey(),
                     slot.saturating_sub(1),
                 );
+                // Remembered before it exists, so that a crash cannot leak it.
+                self.relayer
+                    .store
+                    .add_lookup_table(&self.payer.pubkey(), &table, now_ms())
+                    .await?;
                 self.send_and_confirm(&[ix]).await?;
                 self.tables.push(AddressLookupTableAccount {
                     key: table,
@@ -504,6 +516,26 @@ impl Engine {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.verify_tables().await
+    }
+
+    /// The tables an earlier run created that are still live and ours.
+    async fn load_tables(&mut self) -> Result<(), EngineError> {
+        let authority = self.payer.pubkey();
+        let keys = self.relayer.store.lookup_tables(&authority).await?;
+        let accounts = self.chain().accounts(&keys).await?;
+        for (key, account) in keys.into_iter().zip(accounts) {
+            let Some(account) = account else { continue };
+            let Ok(table) = AddressLookupTable::deserialize(&account.data) else {
+                continue;
+            };
+            if table.meta.authority == Some(authority) && table.meta.deactivation_slot == u64::MAX {
+                self.tables.push(AddressLookupTableAccount {
+                    key,
+                    addresses: table.addresses.to_vec(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Reloads the tables from the chain so their contents are the chain's, not ours.

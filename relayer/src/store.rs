@@ -158,6 +158,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Epoch counts by status, for metrics.
     async fn counts(&self) -> StoreResult<BTreeMap<&'static str, u64>>;
+
+    /// Address lookup tables `authority` created, oldest first.
+    async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>>;
+
+    /// Remembers a lookup table `authority` created, so restarts reuse it.
+    async fn add_lookup_table(
+        &self,
+        authority: &Pubkey,
+        table: &Pubkey,
+        now_ms: i64,
+    ) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,6 +256,12 @@ impl SqlStore {
             )"
             .to_string(),
             "CREATE INDEX IF NOT EXISTS tips_by_payee ON tips (payee, accepted_at)".to_string(),
+            "CREATE TABLE IF NOT EXISTS lookup_tables (
+                address TEXT PRIMARY KEY,
+                authority TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )"
+            .to_string(),
         ];
         for statement in schema {
             pool.execute(statement.as_str()).await?;
@@ -541,5 +558,35 @@ impl Store for SqlStore {
             );
         }
         Ok(out)
+    }
+
+    async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>> {
+        let rows = sqlx::query(
+            "SELECT address FROM lookup_tables WHERE authority = $1 ORDER BY created_at, address",
+        )
+        .bind(authority.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| parse("lookup table", &row.try_get::<String, _>("address")?))
+            .collect()
+    }
+
+    async fn add_lookup_table(
+        &self,
+        authority: &Pubkey,
+        table: &Pubkey,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO lookup_tables (address, authority, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (address) DO NOTHING",
+        )
+        .bind(table.to_string())
+        .bind(authority.to_string())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

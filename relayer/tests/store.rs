@@ -109,6 +109,22 @@ async fn suite(store: Arc<dyn Store>) {
         (Some(&1), Some(&1))
     );
 
+    // Lookup tables are remembered per authority, oldest first.
+    let (authority, t1, t2) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    store.add_lookup_table(&authority, &t2, 10).await.unwrap();
+    store.add_lookup_table(&authority, &t1, 20).await.unwrap();
+    store.add_lookup_table(&authority, &t1, 30).await.unwrap();
+    assert_eq!(store.lookup_tables(&authority).await.unwrap(), [t2, t1]);
+    assert!(store
+        .lookup_tables(&Pubkey::new_unique())
+        .await
+        .unwrap()
+        .is_empty());
+
     // Amounts above i64::MAX survive the signed columns.
     let big_tab = Pubkey::new_unique();
     let big = EpochState::new(big_tab, u64::MAX, u64::MAX - 1)
