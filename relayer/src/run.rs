@@ -210,3 +210,37 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         tasks: vec![http, settle],
     })
 }
+
+#[derive(clap::Parser)]
+#[command(
+    name = "micropay-relayer",
+    version,
+    about = "micropay relayer: durable intake of signed tips, batched settlement"
+)]
+struct Cli {
+    #[command(flatten)]
+    relayer: RelayerArgs,
+}
+
+/// The `micropay-relayer` command: runs until SIGTERM or Ctrl-C, then stops intake,
+/// finishes requests in progress and the current settlement pass, and exits.
+pub async fn main() -> anyhow::Result<()> {
+    use clap::Parser;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let running = start(&cli.relayer).await?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down: finishing requests and the current settlement pass");
+    running.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}

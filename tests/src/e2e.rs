@@ -369,3 +369,79 @@ impl CrashableRelayer {
         self.thread.join().expect("relayer thread");
     }
 }
+
+/// The relayer command running as its own OS process, to be stopped with SIGTERM or
+/// killed with SIGKILL.
+pub struct RelayerProcess {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl RelayerProcess {
+    /// Starts `binary` (the relayer command) with `args` and waits until it answers.
+    pub async fn spawn(binary: &str, args: &RelayerArgs) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port");
+        let child = std::process::Command::new(binary)
+            .arg("--url")
+            .arg(&args.url)
+            .arg("--keypair")
+            .arg(&args.keypair)
+            .arg("--program-id")
+            .arg(args.program_id.to_string())
+            .arg("--config")
+            .arg(args.config.to_string())
+            .arg("--store-url")
+            .arg(&args.store_url)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--settle-max-age-secs")
+            .arg(args.settle_max_age_secs.to_string())
+            .arg("--settle-interval-ms")
+            .arg(args.settle_interval_ms.to_string())
+            .arg("--min-session-validity-secs")
+            .arg(args.min_session_validity_secs.to_string())
+            .arg("--instance")
+            .arg(&args.instance)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("start the relayer process");
+        let process = Self { child, addr };
+        let health = format!("http://{addr}/v1/health");
+        for _ in 0..300 {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the relayer process did not come up");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: signalling our own child process by its pid.
+        assert_eq!(
+            unsafe { libc::kill(pid, libc::SIGTERM) },
+            0,
+            "SIGTERM delivered"
+        );
+        tokio::task::spawn_blocking(move || self.child.wait().expect("wait for the relayer"))
+            .await
+            .unwrap()
+    }
+
+    /// SIGKILL: the process dies wherever it is.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap the relayer");
+    }
+}

@@ -9,7 +9,7 @@ use std::{
 use micropay_protocol::client::SignedState;
 use micropay_relayer::{api::StateJson, client::RelayerClient, run::Running};
 use micropay_tests::{
-    e2e::{wait_settled, CrashableRelayer, LocalDeployment, Payer, RpcProxy},
+    e2e::{wait_settled, CrashableRelayer, LocalDeployment, Payer, RelayerProcess, RpcProxy},
     sign,
 };
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
@@ -168,6 +168,50 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
         add_into(&mut by_tab, tab_tips);
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         relayer.crash();
+    }
+    let running = local.start_relayer(&args).await;
+    wait_settled(&running, Duration::from_secs(120)).await;
+    check_balances(&local, &payers, &by_payee, &by_tab).await;
+    running.shutdown().await;
+}
+
+/// The shipped relayer command as an OS process: SIGTERM while it is settling makes it
+/// finish and exit cleanly; SIGKILL at several moments loses nothing; a restart on the
+/// same store settles everything exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relayer_process_survives_sigterm_and_sigkill() {
+    let local = LocalDeployment::start(FEE_BPS).await;
+    let payers = local.payers(4, 1_000_000_000).await;
+    let payees = local.payees(3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = local
+        .relayer_args(dir.path(), &local.validator.rpc_url())
+        .await;
+    let binary = env!("CARGO_BIN_EXE_relayer-under-test");
+    let mut by_payee = HashMap::new();
+    let mut by_tab = HashMap::new();
+
+    let process = RelayerProcess::spawn(binary, &args).await;
+    let (payee_tips, tab_tips) =
+        tip_all(&RelayerClient::new(process.url()), &payers, &payees, 15, 0).await;
+    add_into(&mut by_payee, payee_tips);
+    add_into(&mut by_tab, tab_tips);
+    // Epochs are rotating and settlements are being sent.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let status = process.terminate().await;
+    assert!(
+        status.success(),
+        "the relayer exits cleanly on SIGTERM: {status}"
+    );
+
+    for (round, kill_after_ms) in [100u64, 1_200, 2_400].into_iter().enumerate() {
+        let process = RelayerProcess::spawn(binary, &args).await;
+        let client = RelayerClient::new(process.url());
+        let (payee_tips, tab_tips) = tip_all(&client, &payers, &payees, 15, round + 1).await;
+        add_into(&mut by_payee, payee_tips);
+        add_into(&mut by_tab, tab_tips);
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        process.kill();
     }
     let running = local.start_relayer(&args).await;
     wait_settled(&running, Duration::from_secs(120)).await;
