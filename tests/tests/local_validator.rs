@@ -7,7 +7,11 @@ use std::{
 };
 
 use micropay_protocol::client::SignedState;
-use micropay_relayer::{api::StateJson, client::RelayerClient, run::Running};
+use micropay_relayer::{
+    api::StateJson,
+    client::RelayerClient,
+    run::{RelayerArgs, Running},
+};
 use micropay_tests::{
     e2e::{wait_settled, CrashableRelayer, LocalDeployment, Payer, RelayerProcess, RpcProxy},
     sign,
@@ -21,6 +25,32 @@ const UNIT: u64 = 100;
 
 fn client(running: &Running) -> RelayerClient {
     RelayerClient::new(format!("http://{}", running.addr))
+}
+
+/// A deployment with funded payers and payees, and relayer arguments for a fresh store.
+struct Setup {
+    local: LocalDeployment,
+    payers: Vec<Payer>,
+    payees: Vec<Pubkey>,
+    dir: tempfile::TempDir,
+    args: RelayerArgs,
+}
+
+async fn setup(payers: usize, deposit: u64, payees: usize) -> Setup {
+    let local = LocalDeployment::start(FEE_BPS).await;
+    let payers = local.payers(payers, deposit).await;
+    let payees = local.payees(payees).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = local
+        .relayer_args(dir.path(), &local.validator.rpc_url())
+        .await;
+    Setup {
+        local,
+        payers,
+        payees,
+        dir,
+        args,
+    }
 }
 
 /// Sends `per_payer` tips from every payer (concurrently across payers), to payees
@@ -108,13 +138,13 @@ async fn check_balances(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_thousand_tips_settle_completely() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(50, 1_000_000_000).await;
-    let payees = local.payees(10).await;
-    let dir = tempfile::tempdir().unwrap();
-    let args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        args,
+    } = setup(50, 1_000_000_000, 10).await;
     let running = local.start_relayer(&args).await;
     let client = client(&running);
 
@@ -145,13 +175,13 @@ async fn twenty_thousand_tips_settle_completely() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crashes_lose_nothing_and_pay_nothing_twice() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(8, 1_000_000_000).await;
-    let payees = local.payees(4).await;
-    let dir = tempfile::tempdir().unwrap();
-    let args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        args,
+    } = setup(8, 1_000_000_000, 4).await;
 
     let mut by_payee: HashMap<Pubkey, u64> = HashMap::new();
     let mut by_tab: HashMap<Pubkey, u64> = HashMap::new();
@@ -180,13 +210,13 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
 /// same store settles everything exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_relayer_process_survives_sigterm_and_sigkill() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(4, 1_000_000_000).await;
-    let payees = local.payees(3).await;
-    let dir = tempfile::tempdir().unwrap();
-    let args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        args,
+    } = setup(4, 1_000_000_000, 3).await;
     let binary = env!("CARGO_BIN_EXE_relayer-under-test");
     let mut by_payee = HashMap::new();
     let mut by_tab = HashMap::new();
@@ -221,12 +251,15 @@ async fn a_relayer_process_survives_sigterm_and_sigkill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn intake_survives_an_rpc_outage_and_settlement_resumes() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(4, 1_000_000_000).await;
-    let payees = local.payees(3).await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        mut args,
+    } = setup(4, 1_000_000_000, 3).await;
     let proxy = RpcProxy::start(&local.validator.rpc_url()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let args = local.relayer_args(dir.path(), &proxy.url()).await;
+    args.url = proxy.url();
     let running = local.start_relayer(&args).await;
     let client = client(&running);
 
@@ -250,13 +283,13 @@ async fn intake_survives_an_rpc_outage_and_settlement_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_submissions_get_their_codes_and_change_nothing() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(1, 10_000).await;
-    let payees = local.payees(2).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        mut args,
+    } = setup(1, 10_000, 2).await;
     args.settle_max_age_secs = 3_600;
     let running = local.start_relayer(&args).await;
     let client = client(&running);
@@ -409,13 +442,13 @@ async fn bad_submissions_get_their_codes_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_payee_settles_without_the_relayer_and_the_relayer_notices() {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(1, 100_000).await;
-    let payees = local.payees(1).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+    let Setup {
+        local,
+        payers,
+        payees,
+        dir: _dir,
+        mut args,
+    } = setup(1, 100_000, 1).await;
     args.settle_max_age_secs = 3_600;
     let running = local.start_relayer(&args).await;
     let client = client(&running);
