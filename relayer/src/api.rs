@@ -244,6 +244,13 @@ struct Limit {
     limit: Option<u32>,
 }
 
+impl Limit {
+    /// The requested page size: 100 by default, at most 1,000.
+    fn get(&self) -> u32 {
+        self.limit.unwrap_or(100).min(1_000)
+    }
+}
+
 async fn payee_tips(
     State(relayer): State<Arc<Relayer>>,
     Path(payee): Path<String>,
@@ -252,7 +259,7 @@ async fn payee_tips(
     let payee = parse_key(&payee).map_err(ApiError::malformed)?;
     let tips = relayer
         .store
-        .payee_tips(&payee, limit.limit.unwrap_or(100).min(1_000))
+        .payee_tips(&payee, limit.get())
         .await
         .map_err(IntakeError::from)?;
     Ok(Json(serde_json::json!({ "tips": tips })))
@@ -266,7 +273,7 @@ async fn payee_settlements(
     let payee = parse_key(&payee).map_err(ApiError::malformed)?;
     let settlements = relayer
         .store
-        .payee_settlements(&payee, limit.limit.unwrap_or(100).min(1_000))
+        .payee_settlements(&payee, limit.get())
         .await
         .map_err(IntakeError::from)?;
     Ok(Json(serde_json::json!({ "settlements": settlements })))

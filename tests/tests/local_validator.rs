@@ -101,6 +101,21 @@ fn add_into(into: &mut HashMap<Pubkey, u64>, from: HashMap<Pubkey, u64>) {
     }
 }
 
+/// Starts a relayer on the store in `args`, waits until it has settled everything, and
+/// checks every balance against what was tipped.
+async fn restart_and_check(
+    local: &LocalDeployment,
+    args: &RelayerArgs,
+    payers: &[Payer],
+    by_payee: &HashMap<Pubkey, u64>,
+    by_tab: &HashMap<Pubkey, u64>,
+) {
+    let running = local.start_relayer(args).await;
+    wait_settled(&running, Duration::from_secs(120)).await;
+    check_balances(local, payers, by_payee, by_tab).await;
+    running.shutdown().await;
+}
+
 /// Checks every balance on chain against what was tipped: payees get their tips minus
 /// the fee to the unit, tabs paid exactly what their owners signed, the vault holds the
 /// rest.
@@ -199,10 +214,7 @@ async fn crashes_lose_nothing_and_pay_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         relayer.crash();
     }
-    let running = local.start_relayer(&args).await;
-    wait_settled(&running, Duration::from_secs(120)).await;
-    check_balances(&local, &payers, &by_payee, &by_tab).await;
-    running.shutdown().await;
+    restart_and_check(&local, &args, &payers, &by_payee, &by_tab).await;
 }
 
 /// The shipped relayer command as an OS process: SIGTERM while it is settling makes it
@@ -243,10 +255,7 @@ async fn a_relayer_process_survives_sigterm_and_sigkill() {
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
         process.kill();
     }
-    let running = local.start_relayer(&args).await;
-    wait_settled(&running, Duration::from_secs(120)).await;
-    check_balances(&local, &payers, &by_payee, &by_tab).await;
-    running.shutdown().await;
+    restart_and_check(&local, &args, &payers, &by_payee, &by_tab).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
