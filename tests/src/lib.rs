@@ -2,19 +2,13 @@
 //! (a real bank with the real SPL Token and Token-2022 programs), and helpers to drive it.
 
 use anchor_lang::solana_program::system_instruction;
-use anchor_lang::{
-    prelude::AccountInfo, solana_program::entrypoint::ProgramResult, AccountDeserialize,
-    AnchorDeserialize, Discriminator, InstructionData, ToAccountMetas,
-};
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use micropay::{errors::MicropayError, state::Tab};
 use micropay_protocol::{
-    client::{
-        event_authority_address, settle_batch, tab_address, vault_address, vault_authority_address,
-        SettleAccounts, SignedState,
-    },
+    client::{vault_address, SignedState},
     EpochState,
 };
-use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::{
     account::Account,
     clock::Clock,
@@ -29,26 +23,8 @@ use solana_sdk::{
 pub use micropay_protocol as protocol;
 
 pub mod e2e;
-pub mod validator;
 
-/// Anchor's generated `entry` ties every lifetime to a single `'info`, which the native
-/// processor's fully general signature cannot name. Erasing the distinction is sound:
-/// the runtime's account infos and their data outlive this call, which is all `'info`
-/// promises.
-fn process_instruction(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> ProgramResult {
-    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    micropay::entry(program_id, accounts, data)
-}
-
-pub fn program_test() -> ProgramTest {
-    let mut test = ProgramTest::new("micropay", micropay::ID, processor!(process_instruction));
-    test.prefer_bpf(false);
-    test
-}
+pub use micropay_client::{native::program_test, Deployment};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -79,237 +55,6 @@ impl Payer {
     /// The empty state of the tab's current epoch.
     pub fn epoch_state(&self, tab: &Tab) -> EpochState {
         EpochState::new(self.tab, tab.incarnation, tab.epoch)
-    }
-}
-
-/// The addresses of one deployment (config), and builders for its instructions.
-#[derive(Clone, Debug)]
-pub struct Deployment {
-    pub admin: Pubkey,
-    pub config: Pubkey,
-    pub mint: Pubkey,
-    pub token_program: Pubkey,
-    pub vault: Pubkey,
-    pub fee_destination: Pubkey,
-}
-
-impl Deployment {
-    pub fn new(
-        admin: Pubkey,
-        config: Pubkey,
-        mint: Pubkey,
-        token_program: Pubkey,
-        fee_destination: Pubkey,
-    ) -> Self {
-        Self {
-            admin,
-            config,
-            mint,
-            token_program,
-            vault: vault_address(&micropay::ID, &config).0,
-            fee_destination,
-        }
-    }
-
-    pub fn init_config_ix(
-        &self,
-        config: Pubkey,
-        fee_bps: u16,
-        withdrawal_delay: i64,
-        mint: Pubkey,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::InitConfig {
-                admin: self.admin,
-                config,
-                mint,
-                vault: vault_address(&micropay::ID, &config).0,
-                vault_authority: vault_authority_address(&micropay::ID, &config).0,
-                fee_destination,
-                token_program: self.token_program,
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::InitConfig {
-                args: micropay::InitConfigArgs {
-                    fee_bps,
-                    withdrawal_delay,
-                },
-            }
-            .data(),
-        }
-    }
-
-    pub fn tab_address(&self, owner: &Pubkey) -> Pubkey {
-        tab_address(&micropay::ID, &self.config, owner).0
-    }
-
-    pub fn open_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::OpenTab {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::OpenTab {}.data(),
-        }
-    }
-
-    pub fn deposit_ix(
-        &self,
-        depositor: &Pubkey,
-        tab: &Pubkey,
-        source: &Pubkey,
-        amount: u64,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Deposit {
-                depositor: *depositor,
-                config: self.config,
-                tab: *tab,
-                vault: self.vault,
-                mint: self.mint,
-                source: *source,
-                token_program: self.token_program,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Deposit { amount }.data(),
-        }
-    }
-
-    pub fn add_signer_ix(
-        &self,
-        owner: &Pubkey,
-        signer: Pubkey,
-        expires_at: i64,
-        cap: u64,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::AddSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::AddSigner {
-                args: micropay::AddSignerArgs {
-                    signer,
-                    expires_at,
-                    cap,
-                },
-            }
-            .data(),
-        }
-    }
-
-    pub fn remove_signer_ix(&self, owner: &Pubkey, signer: Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RemoveSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RemoveSigner { signer }.data(),
-        }
-    }
-
-    pub fn request_withdraw_ix(&self, owner: &Pubkey, amount: u64) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RequestWithdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RequestWithdraw { amount }.data(),
-        }
-    }
-
-    pub fn withdraw_ix(&self, owner: &Pubkey, destination: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Withdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                vault: self.vault,
-                vault_authority: vault_authority_address(&micropay::ID, &self.config).0,
-                mint: self.mint,
-                destination: *destination,
-                token_program: self.token_program,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Withdraw {}.data(),
-        }
-    }
-
-    pub fn close_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::CloseTab {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::CloseTab {}.data(),
-        }
-    }
-
-    pub fn update_config_ix(
-        &self,
-        args: micropay::UpdateConfigArgs,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::UpdateConfig {
-                admin: self.admin,
-                config: self.config,
-                fee_destination,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::UpdateConfig { args }.data(),
-        }
-    }
-
-    pub fn settle_accounts(&self) -> SettleAccounts {
-        SettleAccounts {
-            program_id: micropay::ID,
-            config: self.config,
-            mint: self.mint,
-            fee_destination: self.fee_destination,
-            token_program: self.token_program,
-        }
-    }
-
-    pub fn settle_ixs(&self, states: &[&SignedState]) -> [Instruction; 2] {
-        settle_batch(&self.settle_accounts(), states).expect("settle batch")
     }
 }
 
@@ -536,7 +281,7 @@ impl Env {
     }
 
     pub async fn settle(&mut self, states: &[&SignedState]) -> Result<(), BanksClientError> {
-        let ixs = self.settle_ixs(states);
+        let ixs = self.settle_ixs(states).expect("settle batch");
         self.send(&ixs, &[]).await
     }
 

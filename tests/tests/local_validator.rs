@@ -10,7 +10,7 @@ use micropay_protocol::client::SignedState;
 use micropay_relayer::{
     api::StateJson,
     client::RelayerClient,
-    run::{RelayerArgs, Running},
+    run::{start, RelayerArgs, Running},
 };
 use micropay_tests::{
     e2e::{wait_settled, CrashableRelayer, LocalDeployment, Payer, RelayerProcess, RpcProxy},
@@ -37,13 +37,14 @@ struct Setup {
 }
 
 async fn setup(payers: usize, deposit: u64, payees: usize) -> Setup {
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(payers, deposit).await;
-    let payees = local.payees(payees).await;
+    let local = LocalDeployment::start(FEE_BPS).await.unwrap();
+    let payers = local.payers(payers, deposit).await.unwrap();
+    let payees = local.payees(payees).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url())
-        .await;
+        .relayer_args(dir.path(), &local.validator.rpc_url(), 2)
+        .await
+        .unwrap();
     Setup {
         local,
         payers,
@@ -110,7 +111,7 @@ async fn restart_and_check(
     by_payee: &HashMap<Pubkey, u64>,
     by_tab: &HashMap<Pubkey, u64>,
 ) {
-    let running = local.start_relayer(args).await;
+    let running = start(&args).await.expect("relayer starts");
     wait_settled(&running, Duration::from_secs(120)).await;
     check_balances(local, payers, by_payee, by_tab).await;
     running.shutdown().await;
@@ -127,7 +128,7 @@ async fn check_balances(
 ) {
     let mut total = 0;
     for (payee, tipped) in by_payee {
-        let balance = local.token_balance(payee).await;
+        let balance = local.token_balance(payee).await.unwrap();
         assert_eq!(
             balance,
             tipped - tipped * u64::from(FEE_BPS) / 10_000,
@@ -135,11 +136,14 @@ async fn check_balances(
         );
         total += tipped;
     }
-    let fees = local.token_balance(&local.deployment.fee_destination).await;
+    let fees = local
+        .token_balance(&local.deployment.fee_destination)
+        .await
+        .unwrap();
     assert!(fees >= total * u64::from(FEE_BPS) / 10_000);
     let mut held = 0;
     for payer in payers {
-        let tab = local.tab(&payer.tab).await;
+        let tab = local.tab(&payer.tab).await.unwrap();
         let paid = by_tab.get(&payer.tab).copied().unwrap_or(0);
         assert_eq!(
             tab.settled_total, paid,
@@ -148,7 +152,10 @@ async fn check_balances(
         );
         held += tab.balance;
     }
-    assert_eq!(local.token_balance(&local.deployment.vault).await, held);
+    assert_eq!(
+        local.token_balance(&local.deployment.vault).await.unwrap(),
+        held
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -160,7 +167,7 @@ async fn twenty_thousand_tips_settle_completely() {
         dir: _dir,
         args,
     } = setup(50, 1_000_000_000, 10).await;
-    let running = local.start_relayer(&args).await;
+    let running = start(&args).await.expect("relayer starts");
     let client = client(&running);
 
     let started = Instant::now();
@@ -269,7 +276,7 @@ async fn intake_survives_an_rpc_outage_and_settlement_resumes() {
     } = setup(4, 1_000_000_000, 3).await;
     let proxy = RpcProxy::start(&local.validator.rpc_url()).await;
     args.url = proxy.url();
-    let running = local.start_relayer(&args).await;
+    let running = start(&args).await.expect("relayer starts");
     let client = client(&running);
 
     let (mut by_payee, mut by_tab) = tip_all(&client, &payers, &payees, 5, 0).await;
@@ -293,14 +300,14 @@ async fn intake_survives_an_rpc_outage_and_settlement_resumes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_submissions_get_their_codes_and_change_nothing() {
     let Setup {
-        local,
+        local: _local,
         payers,
         payees,
         dir: _dir,
         mut args,
     } = setup(1, 10_000, 2).await;
     args.settle_max_age_secs = 3_600;
-    let running = local.start_relayer(&args).await;
+    let running = start(&args).await.expect("relayer starts");
     let client = client(&running);
     let payer = &payers[0];
     let owner = payer.owner.insecure_clone();
@@ -459,7 +466,7 @@ async fn a_payee_settles_without_the_relayer_and_the_relayer_notices() {
         mut args,
     } = setup(1, 100_000, 1).await;
     args.settle_max_age_secs = 3_600;
-    let running = local.start_relayer(&args).await;
+    let running = start(&args).await.expect("relayer starts");
     let client = client(&running);
     let payer = &payers[0];
     let owner = payer.owner.insecure_clone();
@@ -484,10 +491,13 @@ async fn a_payee_settles_without_the_relayer_and_the_relayer_notices() {
     let latest = client.state(&payer.tab).await.unwrap().to_signed().unwrap();
     assert!(latest.verify());
     let payee_key = Keypair::new();
-    local.fund(&payee_key.pubkey(), 1_000_000_000).await;
-    let ixs = local.deployment.settle_ixs(&[&latest]);
-    local.send(&ixs, &[&payee_key]).await;
-    assert_eq!(local.token_balance(&payees[0]).await, 2_970);
+    local
+        .fund(&payee_key.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    let ixs = local.deployment.settle_ixs(&[&latest]).unwrap();
+    local.send(&ixs, &[&payee_key]).await.unwrap();
+    assert_eq!(local.token_balance(&payees[0]).await.unwrap(), 2_970);
 
     // The relayer sees the epoch settled and moves on to the next one.
     wait_settled(&running, Duration::from_secs(30)).await;
@@ -506,7 +516,7 @@ async fn a_payee_settles_without_the_relayer_and_the_relayer_notices() {
         .unwrap();
     running.shutdown().await;
     // The relayer never settled the first epoch again.
-    let tab = local.tab(&payer.tab).await;
+    let tab = local.tab(&payer.tab).await.unwrap();
     assert_eq!((tab.epoch, tab.settled_total), (1, 3_000));
 }
 
@@ -534,23 +544,25 @@ async fn two_instances_share_a_postgres_store() {
         .unwrap();
     let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
 
-    let local = LocalDeployment::start(FEE_BPS).await;
-    let payers = local.payers(8, 1_000_000_000).await;
-    let payees = local.payees(4).await;
+    let local = LocalDeployment::start(FEE_BPS).await.unwrap();
+    let payers = local.payers(8, 1_000_000_000).await.unwrap();
+    let payees = local.payees(4).await.unwrap();
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
     let mut args_a = local
-        .relayer_args(dir_a.path(), &local.validator.rpc_url())
-        .await;
+        .relayer_args(dir_a.path(), &local.validator.rpc_url(), 2)
+        .await
+        .unwrap();
     let mut args_b = local
-        .relayer_args(dir_b.path(), &local.validator.rpc_url())
-        .await;
+        .relayer_args(dir_b.path(), &local.validator.rpc_url(), 2)
+        .await
+        .unwrap();
     args_a.store_url = format!("{base}/{database}");
     args_b.store_url = args_a.store_url.clone();
     args_a.instance = "a".into();
     args_b.instance = "b".into();
-    let a = local.start_relayer(&args_a).await;
-    let b = local.start_relayer(&args_b).await;
+    let a = start(&args_a).await.expect("relayer starts");
+    let b = start(&args_b).await.expect("relayer starts");
 
     let (half_a, half_b) = payers.split_at(4);
     let (client_a, client_b) = (client(&a), client(&b));

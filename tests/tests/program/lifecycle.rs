@@ -63,7 +63,7 @@ async fn tab_lifecycle(token: TokenKind) {
         .unwrap();
     assert_eq!((state.seq, state.total), (3, 3_833));
     let signed = sign(state, &payer.owner);
-    let ixs = env.settle_ixs(&[&signed]);
+    let ixs = env.settle_ixs(&[&signed]).unwrap();
     let tx = env.transaction(&ixs, &[]).await;
     let events = env.simulate_events(tx.clone()).await;
     let settled: Vec<TabSettled> = events_of(&events);
@@ -206,7 +206,7 @@ async fn one_settlement_nets_overlapping_payees() {
         signed.push(sign(state, &payer.owner));
     }
     let refs: Vec<_> = signed.iter().collect();
-    let ixs = env.settle_ixs(&refs);
+    let ixs = env.settle_ixs(&refs).unwrap();
     let tx = env.transaction(&ixs, &[]).await;
     let inner = env.simulate_inner(tx.clone()).await;
     let transfers = inner

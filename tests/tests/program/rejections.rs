@@ -112,7 +112,7 @@ fn raw_settle(
 async fn replayed_state_is_rejected() {
     let mut f = Fixture::new().await;
     let signed = sign(f.alice_state().await, &f.alice.owner);
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.env.send(&ixs, &[]).await.unwrap();
     f.reject_with(&ixs, MicropayError::StaleEpoch).await;
 }
@@ -123,7 +123,7 @@ async fn future_epoch_is_rejected() {
     let mut state = f.alice_state().await;
     state.epoch += 1;
     let signed = sign(state, &f.alice.owner);
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.reject_with(&ixs, MicropayError::StaleEpoch).await;
 }
 
@@ -131,11 +131,11 @@ async fn future_epoch_is_rejected() {
 async fn stranger_signature_is_rejected() {
     let mut f = Fixture::new().await;
     let signed = sign(f.alice_state().await, &Keypair::new());
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.reject_with(&ixs, MicropayError::UnauthorizedSigner).await;
     // Bob's own key is a stranger to Alice's tab too.
     let signed = sign(f.alice_state().await, &f.bob.owner);
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.reject_with(&ixs, MicropayError::UnauthorizedSigner).await;
 }
 
@@ -143,7 +143,7 @@ async fn stranger_signature_is_rejected() {
 async fn state_for_another_tab_is_rejected() {
     let mut f = Fixture::new().await;
     let signed = sign(f.alice_state().await, &f.alice.owner);
-    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
+    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]).unwrap();
     // Point the item at Bob's tab: the signed message names Alice's.
     let first_tab = 9;
     settle.accounts[first_tab].pubkey = f.bob.tab;
@@ -170,7 +170,7 @@ async fn tampered_message_fails_the_precompile() {
     let signed = sign(f.alice_state().await, &f.alice.owner);
     let mut tampered = signed.clone();
     tampered.state = tampered.state.tip(f.creator_a, 1).unwrap();
-    let ixs = f.env.settle_ixs(&[&tampered]);
+    let ixs = f.env.settle_ixs(&[&tampered]).unwrap();
     f.reject(&ixs, |r| match r.unwrap_err().unwrap() {
         TransactionError::InstructionError(0, _) => {}
         other => panic!("expected the precompile (instruction 0) to fail, got {other:?}"),
@@ -224,7 +224,7 @@ async fn total_above_balance_is_rejected() {
     let tab = f.env.tab(&f.alice.tab).await;
     let state = f.alice.epoch_state(&tab).tip(f.creator_a, 50_001).unwrap();
     let signed = sign(state, &f.alice.owner);
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.reject_with(&ixs, MicropayError::InsufficientBalance)
         .await;
     // Exactly the balance is fine.
@@ -322,7 +322,7 @@ async fn wrong_mint_vault_config_or_fee_destination_is_rejected() {
         f.alice.epoch_state(&tab).tip(vault, 10).unwrap()
     };
     let to_vault = sign(state, &f.alice.owner);
-    let ixs = f.env.settle_ixs(&[&to_vault]);
+    let ixs = f.env.settle_ixs(&[&to_vault]).unwrap();
     f.reject_with(&ixs, MicropayError::BadPayeeAccount).await;
 
     // Fixed accounts swapped for look-alikes: config (0), vault (1), mint (3), fee destination (4).
@@ -333,7 +333,7 @@ async fn wrong_mint_vault_config_or_fee_destination_is_rejected() {
         (3, other_mint, MicropayError::ConfigMismatch),
         (4, other_fee_destination, MicropayError::ConfigMismatch),
     ] {
-        let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
+        let [precompile, mut settle] = f.env.settle_ixs(&[&signed]).unwrap();
         settle.accounts[index].pubkey = substitute;
         f.reject_with(&[precompile, settle], expected).await;
     }
@@ -365,11 +365,11 @@ async fn wrong_mint_vault_config_or_fee_destination_is_rejected() {
         .tip(f.creator_a, 1)
         .unwrap();
     let signed = sign(state, &owner);
-    let ixs = f.env.settle_ixs(&[&signed]);
+    let ixs = f.env.settle_ixs(&[&signed]).unwrap();
     f.reject_with(&ixs, MicropayError::WrongTab).await;
 
     // A config account that is not a micropay config at all.
-    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
+    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]).unwrap();
     settle.accounts[0].pubkey = f.creator_a;
     f.reject(&[precompile, settle], |r| {
         assert_anchor_error(r, AnchorError::AccountOwnedByWrongProgram)
@@ -383,19 +383,19 @@ async fn non_writable_and_duplicated_accounts_are_rejected() {
     let signed = sign(f.alice_state().await, &f.alice.owner);
     let first_tab = 9;
 
-    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
+    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]).unwrap();
     settle.accounts[first_tab] = AccountMeta::new_readonly(f.alice.tab, false);
     f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable)
         .await;
 
-    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]);
+    let [precompile, mut settle] = f.env.settle_ixs(&[&signed]).unwrap();
     let payee = first_tab + 1;
     settle.accounts[payee].is_writable = false;
     f.reject_with(&[precompile, settle], MicropayError::AccountNotWritable)
         .await;
 
     // The same tab twice in one batch.
-    let ixs = f.env.settle_ixs(&[&signed, &signed]);
+    let ixs = f.env.settle_ixs(&[&signed, &signed]).unwrap();
     f.reject_with(&ixs, MicropayError::DuplicateAccount).await;
 
     // A payee listed twice.
@@ -420,7 +420,7 @@ async fn malformed_or_missing_precompile_is_rejected() {
         f.bob.epoch_state(&tab).tip(f.creator_a, 500).unwrap()
     };
     let bob = sign(bob_state, &f.bob.owner);
-    let [precompile, settle] = f.env.settle_ixs(&[&alice]);
+    let [precompile, settle] = f.env.settle_ixs(&[&alice]).unwrap();
 
     // No precompile at all.
     f.reject_with(

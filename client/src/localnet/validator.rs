@@ -1,5 +1,5 @@
 //! A real in-process validator (`solana-test-validator`, JSON-RPC on a local port) with
-//! the natively built micropay program registered, for end-to-end tests.
+//! the natively built micropay program registered.
 //!
 //! The validator's genesis only loads `.so` programs and the SBF toolchain is not
 //! available here, so the program runs as a native builtin, the way
@@ -32,7 +32,7 @@ use solana_sdk::{
 use solana_test_validator::{TestValidator, TestValidatorGenesis};
 use tokio::sync::OnceCell;
 
-use crate::process_instruction;
+use crate::native::process_instruction;
 
 const PROGRAM_NAME: &str = "micropay";
 
