@@ -49,6 +49,8 @@ pub trait Chain: Send + Sync + 'static {
     async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)>;
     async fn block_height(&self) -> ChainResult<u64>;
     async fn slot(&self) -> ChainResult<u64>;
+    /// The newest finalized (rooted) slot.
+    async fn rooted_slot(&self) -> ChainResult<u64>;
     async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation>;
     async fn send(&self, tx: &VersionedTransaction) -> ChainResult<Signature>;
     async fn statuses(&self, signatures: &[Signature]) -> ChainResult<Vec<TxStatus>>;
@@ -113,6 +115,13 @@ impl Chain for RpcChain {
         self.client.get_slot().await.map_err(rpc)
     }
 
+    async fn rooted_slot(&self) -> ChainResult<u64> {
+        self.client
+            .get_slot_with_commitment(CommitmentConfig::finalized())
+            .await
+            .map_err(rpc)
+    }
+
     async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation> {
         let result = self
             .client
@@ -139,8 +148,12 @@ impl Chain for RpcChain {
             .send_transaction_with_config(
                 tx,
                 RpcSendTransactionConfig {
-                    // Simulated just before; the settlement is idempotent on chain anyway.
-                    skip_preflight: true,
+                    // Preflight at the commitment the blockhash was read at: the RPC node
+                    // then forwards at once. Without it, a node holds a transaction whose
+                    // blockhash its root bank does not know yet (seen: 8-13 s on a local
+                    // validator, where the root lags confirmed by ~32 slots).
+                    skip_preflight: false,
+                    preflight_commitment: Some(CommitmentConfig::confirmed().commitment),
                     ..RpcSendTransactionConfig::default()
                 },
             )

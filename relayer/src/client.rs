@@ -4,7 +4,10 @@
 use micropay_protocol::client::SignedState;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
-use crate::api::{ErrorJson, StateJson};
+use crate::{
+    api::{ErrorJson, StateJson},
+    store::{PayeeSettlement, TipRecord},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -56,6 +59,48 @@ impl RelayerClient {
         decode(response).await
     }
 
+    /// Tips to `payee` (a token account), newest first.
+    pub async fn payee_tips(
+        &self,
+        payee: &Pubkey,
+        limit: u32,
+    ) -> Result<Vec<TipRecord>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Tips {
+            tips: Vec<TipRecord>,
+        }
+        let response = self
+            .http
+            .get(format!(
+                "{}/v1/payees/{payee}/tips?limit={limit}",
+                self.base
+            ))
+            .send()
+            .await?;
+        Ok(decode::<Tips>(response).await?.tips)
+    }
+
+    /// Settled epochs that paid `payee`, newest first.
+    pub async fn payee_settlements(
+        &self,
+        payee: &Pubkey,
+        limit: u32,
+    ) -> Result<Vec<PayeeSettlement>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Settlements {
+            settlements: Vec<PayeeSettlement>,
+        }
+        let response = self
+            .http
+            .get(format!(
+                "{}/v1/payees/{payee}/settlements?limit={limit}",
+                self.base
+            ))
+            .send()
+            .await?;
+        Ok(decode::<Settlements>(response).await?.settlements)
+    }
+
     pub async fn submit(&self, signed: &SignedState) -> Result<StateJson, ClientError> {
         self.submit_raw(&signed.state.tab, &StateJson::from_signed(signed))
             .await
@@ -83,7 +128,7 @@ impl RelayerClient {
     pub async fn tip(
         &self,
         tab: &Pubkey,
-        signer: &dyn Signer,
+        signer: &(dyn Signer + Sync),
         own_keys: &[Pubkey],
         known: Option<SignedState>,
         payee: Pubkey,
@@ -120,7 +165,9 @@ impl RelayerClient {
     }
 }
 
-async fn decode(response: reqwest::Response) -> Result<StateJson, ClientError> {
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, ClientError> {
     let status = response.status();
     if status.is_success() {
         return response.json().await.map_err(ClientError::Http);

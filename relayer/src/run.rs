@@ -119,6 +119,13 @@ impl Running {
         }
     }
 
+    /// Settles every open epoch on the next pass, whatever the policy says.
+    pub fn settle_now(&self) {
+        self.relayer
+            .settle_now
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stops at once, as a crash would: the current settlement pass does not finish.
     pub fn abort(self) {
         for task in self.tasks {
@@ -161,6 +168,7 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         tabs: TabCache::new(Duration::from_millis(args.settle_interval_ms.max(250))),
         metrics: Metrics::new(),
         min_session_validity: args.min_session_validity_secs,
+        settle_now: Default::default(),
     });
     let engine = Engine::new(
         relayer.clone(),
@@ -223,21 +231,37 @@ struct Cli {
 }
 
 /// The `micropay-relayer` command: runs until SIGTERM or Ctrl-C, then stops intake,
-/// finishes requests in progress and the current settlement pass, and exits.
+/// finishes requests in progress and the current settlement pass, and exits. SIGUSR1
+/// settles every open epoch at once (before maintenance, or to end a benchmark).
 pub async fn main() -> anyhow::Result<()> {
+    main_from(std::env::args()).await
+}
+
+/// [`main`] with the command line given (`micropay relayer run` passes its own).
+pub async fn main_from(
+    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> anyhow::Result<()> {
     use clap::Parser;
+    let cli = Cli::parse_from(argv);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
     let running = start(&cli.relayer).await?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut settle_now = signal(SignalKind::user_defined1())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = settle_now.recv() => {
+                tracing::info!("SIGUSR1: settling every open epoch now");
+                running.settle_now();
+            }
+        }
     }
     tracing::info!("shutting down: finishing requests and the current settlement pass");
     running.shutdown().await;

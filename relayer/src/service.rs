@@ -110,6 +110,9 @@ pub struct Relayer {
     pub metrics: Metrics,
     /// Session keys must stay valid at least this long past a tip (seconds).
     pub min_session_validity: i64,
+    /// Set by the operator (SIGUSR1) to settle every open epoch on the next pass,
+    /// whatever the policy says; the engine clears it.
+    pub settle_now: std::sync::atomic::AtomicBool,
 }
 
 /// A tab's current epoch state as the API reports it.

@@ -4,7 +4,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Arc,
+    sync::{atomic::Ordering, Arc},
     time::{Duration, Instant},
 };
 
@@ -160,9 +160,10 @@ impl Engine {
         report.reconciled = self.reconcile(&open, &closed).await?;
 
         let now = now_ms();
+        let settle_all = self.relayer.settle_now.swap(false, Ordering::SeqCst);
         for epoch in &open {
             let tab = self.relayer.tabs.cached(&epoch.tab()).await;
-            if self.config.policy.is_due(epoch, tab.as_ref(), now)
+            if (settle_all || self.config.policy.is_due(epoch, tab.as_ref(), now))
                 && self
                     .relayer
                     .store
@@ -285,6 +286,14 @@ impl Engine {
             {
                 ready.push(epoch.signed);
             }
+        }
+        // Every address of the pass goes into the tables in one round (one wait for the
+        // new entries to activate), not one round per batch.
+        let mut needed = self.fixed_addresses();
+        needed.extend(ready.iter().map(|s| s.state.tab));
+        needed.extend(ready.iter().flat_map(|s| s.state.entries.keys().copied()));
+        if !ready.is_empty() {
+            self.ensure_tables(&needed).await?;
         }
         let mut sent = 0;
         for batch in self.pack(&ready)? {
@@ -511,8 +520,11 @@ impl Engine {
                 .extend(chunk);
             last_slot = self.chain().slot().await?;
         }
-        // Entries extended in a slot are usable from the next slot on.
-        while self.chain().slot().await? <= last_slot {
+        // Entries extended in a slot are usable from the next slot on, and validators
+        // resolve a transaction's lookup tables against their root bank when it
+        // arrives: until the extension is rooted, a transaction using it is dropped
+        // and only lands on a later rebroadcast (seen: 12-13 s on a local validator).
+        while self.chain().rooted_slot().await? <= last_slot {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.verify_tables().await

@@ -82,7 +82,7 @@ impl StoredEpoch {
 }
 
 /// One accepted tip, as listed to its payee.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TipRecord {
     pub tab: String,
     pub epoch: u64,
@@ -90,12 +90,12 @@ pub struct TipRecord {
     pub payee: String,
     pub amount: u64,
     pub accepted_at_ms: i64,
-    pub status: &'static str,
+    pub status: String,
     pub settle_tx: Option<String>,
 }
 
 /// A payee's share of one settled epoch.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PayeeSettlement {
     pub tab: String,
     pub epoch: u64,
@@ -127,6 +127,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every closed epoch, oldest first per tab.
     async fn all_closed(&self) -> StoreResult<Vec<StoredEpoch>>;
+
+    /// Every settled epoch, with the transaction that settled it (for reports).
+    async fn all_settled(&self) -> StoreResult<Vec<StoredEpoch>>;
 
     /// Open -> closed: stops intake for the epoch. False if it was not open.
     async fn close_epoch(&self, tab: &Pubkey, epoch: u64) -> StoreResult<bool>;
@@ -434,6 +437,13 @@ impl Store for SqlStore {
         self.epochs(&sql, None).await
     }
 
+    async fn all_settled(&self) -> StoreResult<Vec<StoredEpoch>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM epoch_states WHERE status = 'settled' ORDER BY tab, epoch"
+        );
+        self.epochs(&sql, None).await
+    }
+
     async fn close_epoch(&self, tab: &Pubkey, epoch: u64) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE epoch_states SET status = 'closed' WHERE tab = $1 AND epoch = $2 AND status = 'open'",
@@ -511,7 +521,7 @@ impl Store for SqlStore {
                     payee: row.try_get("payee")?,
                     amount: row.try_get::<i64, _>("amount")? as u64,
                     accepted_at_ms: row.try_get("accepted_at")?,
-                    status: EpochStatus::parse(&status)?.as_str(),
+                    status: EpochStatus::parse(&status)?.as_str().to_string(),
                     settle_tx: row.try_get("settle_tx")?,
                 })
             })

@@ -88,14 +88,21 @@ async fn suite(store: Arc<dyn Store>) {
     let tx = solana_sdk::signature::Signature::from([7u8; 64]);
     store.record_settle_tx(&tab, 7, &tx).await.unwrap();
     assert_eq!(store.closed(&tab).await.unwrap()[0].settle_tx, Some(tx));
+    assert!(store.all_settled().await.unwrap().is_empty());
     store.finish(&tab, 7, EpochStatus::Settled).await.unwrap();
     assert!(store.closed(&tab).await.unwrap().is_empty());
     // Finishing is one-way.
     store.finish(&tab, 7, EpochStatus::Void).await.unwrap();
+    let settled = store.all_settled().await.unwrap();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(
+        (settled[0].signed.clone(), settled[0].settle_tx),
+        (signed2.clone(), Some(tx))
+    );
 
     let tips = store.payee_tips(&alice, 10).await.unwrap();
     assert_eq!(tips.len(), 1);
-    assert_eq!((tips[0].amount, tips[0].status), (10, "settled"));
+    assert_eq!((tips[0].amount, tips[0].status.as_str()), (10, "settled"));
     let tips = store.payee_tips(&bob, 10).await.unwrap();
     assert_eq!(tips.iter().map(|t| t.amount).collect::<Vec<_>>(), [3, 5]);
     let settlements = store.payee_settlements(&bob, 10).await.unwrap();

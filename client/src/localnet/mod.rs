@@ -31,7 +31,7 @@ pub const DECIMALS: u8 = 6;
 /// The config's withdrawal delay (seconds).
 pub const WITHDRAWAL_DELAY: i64 = 3_600;
 /// Setup transactions in flight at once.
-const SETUP_CONCURRENCY: usize = 32;
+const SETUP_CONCURRENCY: usize = 128;
 
 pub struct Payer {
     pub owner: Keypair,

@@ -25,6 +25,7 @@ use solana_program_runtime::{
     invoke_context::BuiltinFunctionWithContext, loaded_programs::ProgramCacheEntry,
 };
 use solana_program_test::{processor, ProgramTest};
+use solana_rpc::rpc::JsonRpcConfig;
 use solana_sdk::{
     account::{Account, AccountSharedData},
     signature::Keypair,
@@ -60,16 +61,23 @@ impl LocalValidator {
         install_native_stubs().await;
         let ledger = tempfile::tempdir().expect("ledger dir");
         let mut genesis = TestValidatorGenesis::default();
-        genesis.ledger_path(ledger.path()).add_account(
-            micropay::ID,
-            AccountSharedData::from(Account {
-                lamports: 1,
-                data: PROGRAM_NAME.as_bytes().to_vec(),
-                owner: solana_sdk::native_loader::ID,
-                executable: true,
-                rent_epoch: 0,
-            }),
-        );
+        genesis
+            .ledger_path(ledger.path())
+            // Settlement reports read the transactions back, as the CLI's validator does.
+            .rpc_config(JsonRpcConfig {
+                enable_rpc_transaction_history: true,
+                ..JsonRpcConfig::default_for_test()
+            })
+            .add_account(
+                micropay::ID,
+                AccountSharedData::from(Account {
+                    lamports: 1,
+                    data: PROGRAM_NAME.as_bytes().to_vec(),
+                    owner: solana_sdk::native_loader::ID,
+                    executable: true,
+                    rent_epoch: 0,
+                }),
+            );
         let (validator, faucet) = genesis.start_async().await;
 
         let stop = Arc::new(AtomicBool::new(false));

@@ -71,6 +71,71 @@ pub enum MicropayError {
     ConfigMismatch,
 }
 
+impl MicropayError {
+    /// Every variant in declaration order, so clients can name a custom error code.
+    pub const ALL: [Self; 33] = [
+        Self::FeeTooHigh,
+        Self::BadWithdrawalDelay,
+        Self::ZeroAmount,
+        Self::Overflow,
+        Self::InsufficientBalance,
+        Self::TabNotEmpty,
+        Self::NoPendingWithdrawal,
+        Self::WithdrawalLocked,
+        Self::SignerExpired,
+        Self::SignerSlotsFull,
+        Self::SignerNotFound,
+        Self::InvalidSigner,
+        Self::EmptySettlement,
+        Self::TooManyItems,
+        Self::MissingPrecompile,
+        Self::BadPrecompileLayout,
+        Self::SignatureCountMismatch,
+        Self::BadMessage,
+        Self::WrongTab,
+        Self::TabMismatch,
+        Self::IncarnationMismatch,
+        Self::StaleEpoch,
+        Self::UnauthorizedSigner,
+        Self::SessionCapExceeded,
+        Self::EntriesHashMismatch,
+        Self::TotalMismatch,
+        Self::CountMismatch,
+        Self::EntriesNotSorted,
+        Self::BadPayeeIndex,
+        Self::BadPayeeAccount,
+        Self::DuplicateAccount,
+        Self::AccountNotWritable,
+        Self::ConfigMismatch,
+    ];
+
+    /// The error a program's custom error code stands for.
+    pub fn from_code(code: u32) -> Option<Self> {
+        let index = code.checked_sub(anchor_lang::error::ERROR_CODE_OFFSET)?;
+        Self::ALL.get(usize::try_from(index).ok()?).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_code_in_order() {
+        for (index, error) in MicropayError::ALL.iter().enumerate() {
+            let code = u32::from(*error);
+            assert_eq!(code, anchor_lang::error::ERROR_CODE_OFFSET + index as u32);
+            assert_eq!(MicropayError::from_code(code), Some(*error));
+        }
+        assert_eq!(
+            MicropayError::from_code(
+                anchor_lang::error::ERROR_CODE_OFFSET + MicropayError::ALL.len() as u32
+            ),
+            None
+        );
+    }
+}
+
 impl From<ProtocolError> for MicropayError {
     fn from(error: ProtocolError) -> Self {
         match error {
