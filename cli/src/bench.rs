@@ -64,6 +64,8 @@ pub struct BenchRow {
     pub accepted_tips_per_second: f64,
     pub ack_p50_ms: f64,
     pub ack_p99_ms: f64,
+    /// Relayer CPU time per accepted tip during intake, microseconds.
+    pub relayer_cpu_us_per_tip: f64,
     pub transactions: usize,
     pub tips_per_transaction: f64,
     pub tabs_per_transaction: f64,
@@ -140,6 +142,22 @@ impl RelayerProcess {
             "signal not delivered"
         );
         Ok(())
+    }
+
+    /// CPU time the process has used, seconds.
+    fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the parenthesised command name; utime and stime are 14 and 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .context("malformed /proc stat")?
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Ok(ticks / per_second)
     }
 
     /// Peak resident memory, MiB.
@@ -253,7 +271,9 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         ProgressStyle::with_template("  {bar:40} {pos} tips  {per_sec}  {elapsed}")
             .expect("template"),
     );
+    let cpu_before = relayer.cpu_seconds()?;
     let outcome = simulate::run(&relayer.url, &payer_list, &payee_list, &workload, &progress).await;
+    let intake_cpu = relayer.cpu_seconds()? - cpu_before;
     progress.finish_and_clear();
     eprintln!(
         "[{name:?}] {} tips accepted in {:.1} s ({} failed{})",
@@ -293,6 +313,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         accepted_tips_per_second: outcome.tips_per_second(),
         ack_p50_ms: outcome.latency_ms(0.5),
         ack_p99_ms: outcome.latency_ms(0.99),
+        relayer_cpu_us_per_tip: intake_cpu * 1e6 / outcome.accepted.max(1) as f64,
         transactions: report.transactions,
         tips_per_transaction: report.tips_per_transaction,
         tabs_per_transaction: report.tabs_per_transaction,
@@ -307,12 +328,12 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
 
 pub fn table(results: &BenchResults) -> String {
     let mut out = format!(
-        "machine: {}\ncommand: {}\n\n| workload | payers | payees | tips | accepted tips/s | ack p50 ms | ack p99 ms | txs | tips/tx | tabs/tx | tx bytes (mean / max) | fee lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "machine: {}\ncommand: {}\n\n| workload | payers | payees | tips | accepted tips/s | ack p50 ms | ack p99 ms | relayer CPU µs/tip | txs | tips/tx | tabs/tx | tx bytes (mean / max) | fee lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
         results.machine, results.command
     );
     for r in &results.rows {
         out.push_str(&format!(
-            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {:.1} | {:.2} | {:.0} / {} | {:.2} | {:.1} | {:.0} | {} |\n",
+            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.2} | {:.0} / {} | {:.2} | {:.1} | {:.0} | {} |\n",
             r.workload,
             r.payers,
             r.payees,
@@ -320,6 +341,7 @@ pub fn table(results: &BenchResults) -> String {
             r.accepted_tips_per_second,
             r.ack_p50_ms,
             r.ack_p99_ms,
+            r.relayer_cpu_us_per_tip,
             r.transactions,
             r.tips_per_transaction,
             r.tabs_per_transaction,

@@ -165,7 +165,13 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         config: args.config,
         store,
         chain,
-        tabs: TabCache::new(Duration::from_millis(args.settle_interval_ms.max(250))),
+        // Every settlement pass refreshes all watched tabs; requests fetch a tab on
+        // their own only when it is unknown or the passes have fallen behind. A few
+        // seconds of staleness are safe for the funds check: withdrawals unlock only
+        // after the config's delay (at least 60 s).
+        tabs: TabCache::new(Duration::from_millis(
+            args.settle_interval_ms.saturating_mul(5).max(2_000),
+        )),
         metrics: Metrics::new(),
         min_session_validity: args.min_session_validity_secs,
         settle_now: Default::default(),

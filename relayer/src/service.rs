@@ -171,8 +171,7 @@ impl Relayer {
     async fn try_submit(&self, submitted: SignedState) -> Result<StoredEpoch, IntakeError> {
         let tab = submitted.state.tab;
         let chain_tab = self.chain_tab(&tab).await?;
-        let latest = self.store.latest(&tab).await?;
-        let closed = self.store.closed(&tab).await?;
+        let (latest, closed) = self.store.intake_view(&tab).await?;
         let now = now_ms();
         let accepted = TabContext {
             chain: &chain_tab,

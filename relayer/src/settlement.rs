@@ -121,6 +121,8 @@ pub struct Engine {
     /// Whether the lookup tables of earlier runs were loaded from the store.
     tables_loaded: bool,
     tables: Vec<AddressLookupTableAccount>,
+    /// The slot of the latest table extension not yet known to be rooted.
+    unrooted_extension: Option<u64>,
     in_flight: HashMap<Signature, InFlight>,
 }
 
@@ -138,6 +140,7 @@ impl Engine {
             config,
             tables_loaded: false,
             tables: Vec::new(),
+            unrooted_extension: None,
             in_flight: HashMap::new(),
         }
     }
@@ -172,6 +175,16 @@ impl Engine {
             {
                 report.rotated += 1;
             }
+        }
+        // Tables learn the accounts of open epochs while tips still arrive, so that
+        // settling them later does not wait for extensions to be rooted.
+        let mut warm: Vec<Pubkey> = Vec::new();
+        for epoch in &open {
+            warm.push(epoch.tab());
+            warm.extend(epoch.signed.state.entries.keys().copied());
+        }
+        if let Err(error) = self.extend_tables(&warm).await {
+            tracing::warn!(%error, "extending lookup tables for open epochs failed");
         }
         report.sent = self.settle_closed().await?;
         Ok(report)
@@ -461,9 +474,26 @@ impl Engine {
         Ok(sent)
     }
 
-    /// Makes sure every address is in one of this engine's lookup tables, creating and
-    /// extending tables as needed, and waits until new entries are usable.
+    /// Makes sure every address is in one of this engine's lookup tables and that the
+    /// entries are usable: validators resolve a transaction's lookup tables against
+    /// their root bank when it arrives, so until an extension is rooted a transaction
+    /// using it is dropped and only lands on a later rebroadcast (seen: 12-13 s on a
+    /// local validator).
     async fn ensure_tables(&mut self, needed: &[Pubkey]) -> Result<(), EngineError> {
+        self.extend_tables(needed).await?;
+        if let Some(slot) = self.unrooted_extension {
+            while self.chain().rooted_slot().await? <= slot {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            self.verify_tables().await?;
+            self.unrooted_extension = None;
+        }
+        Ok(())
+    }
+
+    /// Adds the addresses no table holds yet, creating tables as needed. The
+    /// extensions are sent together and confirmed, not waited for until rooted.
+    async fn extend_tables(&mut self, needed: &[Pubkey]) -> Result<(), EngineError> {
         if !self.tables_loaded {
             self.load_tables().await?;
             self.tables_loaded = true;
@@ -478,7 +508,7 @@ impl Engine {
         if missing.is_empty() {
             return Ok(());
         }
-        let mut last_slot = 0;
+        let mut extensions = Vec::new();
         while !missing.is_empty() {
             let room = self
                 .tables
@@ -503,31 +533,28 @@ impl Engine {
                 });
                 continue;
             }
-            let take = missing.len().min(room).min(EXTEND_CHUNK);
-            let chunk: Vec<Pubkey> = missing.drain(..take).collect();
-            let table = self.tables.last_mut().expect("a table exists").key;
-            let ix = extend_lookup_table(
-                table,
-                self.payer.pubkey(),
-                Some(self.payer.pubkey()),
-                chunk.clone(),
-            );
-            self.send_and_confirm(&[ix]).await?;
-            self.tables
-                .last_mut()
-                .expect("a table exists")
-                .addresses
-                .extend(chunk);
-            last_slot = self.chain().slot().await?;
+            let take = missing.len().min(room);
+            let added: Vec<Pubkey> = missing.drain(..take).collect();
+            let table = self.tables.last_mut().expect("a table exists");
+            for chunk in added.chunks(EXTEND_CHUNK) {
+                extensions.push(extend_lookup_table(
+                    table.key,
+                    self.payer.pubkey(),
+                    Some(self.payer.pubkey()),
+                    chunk.to_vec(),
+                ));
+            }
+            table.addresses.extend(added);
         }
-        // Entries extended in a slot are usable from the next slot on, and validators
-        // resolve a transaction's lookup tables against their root bank when it
-        // arrives: until the extension is rooted, a transaction using it is dropped
-        // and only lands on a later rebroadcast (seen: 12-13 s on a local validator).
-        while self.chain().rooted_slot().await? <= last_slot {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        // Until confirmed and reloaded, the local tables are only a plan.
+        self.unrooted_extension = Some(u64::MAX);
+        let result = self.confirm_all(extensions).await;
+        if result.is_err() {
+            self.verify_tables().await?;
         }
-        self.verify_tables().await
+        result?;
+        self.unrooted_extension = Some(self.chain().slot().await?);
+        Ok(())
     }
 
     /// The tables an earlier run created that are still live and ours.
@@ -562,6 +589,57 @@ impl Engine {
             table.addresses = parsed.addresses.to_vec();
         }
         Ok(())
+    }
+
+    /// Sends one transaction per instruction, all at once, and waits until every one
+    /// has landed successfully (rebroadcasting, and rebuilding expired ones).
+    async fn confirm_all(&self, ixs: Vec<Instruction>) -> Result<(), EngineError> {
+        let mut pending = ixs;
+        for _attempt in 0..5 {
+            let (blockhash, last_valid) = self.chain().latest_blockhash().await?;
+            let mut sent = Vec::with_capacity(pending.len());
+            for ix in &pending {
+                let tx = self.compile(std::slice::from_ref(ix), &[], blockhash)?;
+                self.chain().send(&tx).await?;
+                sent.push((tx, ix.clone()));
+            }
+            let mut last_sent = Instant::now();
+            loop {
+                let signatures: Vec<Signature> =
+                    sent.iter().map(|(tx, _)| tx.signatures[0]).collect();
+                let statuses = self.chain().statuses(&signatures).await?;
+                let mut waiting = Vec::new();
+                for ((tx, ix), status) in sent.into_iter().zip(statuses) {
+                    match status {
+                        TxStatus::Landed(None) => {}
+                        TxStatus::Landed(Some(error)) => {
+                            return Err(EngineError::Build(format!(
+                                "{} failed: {error}",
+                                tx.signatures[0]
+                            )))
+                        }
+                        TxStatus::Unknown => waiting.push((tx, ix)),
+                    }
+                }
+                sent = waiting;
+                if sent.is_empty() {
+                    return Ok(());
+                }
+                if self.chain().block_height().await? > last_valid {
+                    break;
+                }
+                if last_sent.elapsed() >= REBROADCAST {
+                    last_sent = Instant::now();
+                    for (tx, _) in &sent {
+                        self.chain().send(tx).await?;
+                    }
+                } else {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+            pending = sent.into_iter().map(|(_, ix)| ix).collect();
+        }
+        Err(EngineError::Build("transactions expired five times".into()))
     }
 
     async fn send_and_confirm(&self, ixs: &[Instruction]) -> Result<Signature, EngineError> {

@@ -4,6 +4,11 @@
 //! WAL with `synchronous=FULL`, so a commit is on disk before it returns) and on
 //! PostgreSQL (shared by several relayer instances). Both pass the same test suite.
 //!
+//! Accepted states are written by one task that commits whatever has queued up in one
+//! transaction (group commit): one fsync acknowledges many tips, and each request is
+//! answered only after its commit. Reads go through their own connections (SQLite's
+//! WAL lets them run beside the writer).
+//!
 //! u64 quantities are stored bit-for-bit in signed 64-bit columns.
 
 use std::{collections::BTreeMap, str::FromStr, time::Duration};
@@ -13,8 +18,9 @@ use micropay_protocol::{client::SignedState, EpochState};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 use sqlx::{
     any::{AnyPoolOptions, AnyRow},
-    AnyPool, Executor, Row,
+    AnyConnection, AnyPool, Executor, Row,
 };
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,6 +117,13 @@ pub trait Store: Send + Sync + 'static {
     /// Epochs of `tab` that are closed but not yet settled, oldest first.
     async fn closed(&self, tab: &Pubkey) -> StoreResult<Vec<StoredEpoch>>;
 
+    /// [`Store::latest`] and [`Store::closed`] in one read: what intake checks a tip
+    /// against.
+    async fn intake_view(
+        &self,
+        tab: &Pubkey,
+    ) -> StoreResult<(Option<StoredEpoch>, Vec<StoredEpoch>)>;
+
     /// Durably stores `next` as the state of its epoch if the stored state is still
     /// `previous_seq` (`None`: no state yet for that epoch) and the epoch is open,
     /// together with the tip it adds. Returns false if another state won the race.
@@ -182,7 +195,22 @@ enum Backend {
 
 /// The SQL store, on SQLite or PostgreSQL depending on the URL.
 pub struct SqlStore {
+    /// Writes. For SQLite a single connection: SQLite has one writer.
     pool: AnyPool,
+    /// Reads.
+    reader: AnyPool,
+    accepts: mpsc::Sender<AcceptRequest>,
+}
+
+/// Most states committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 512;
+
+struct AcceptRequest {
+    next: SignedState,
+    previous_seq: Option<u32>,
+    tip: (Pubkey, u64),
+    now_ms: i64,
+    reply: oneshot::Sender<StoreResult<bool>>,
 }
 
 const COLUMNS: &str =
@@ -204,24 +232,28 @@ impl SqlStore {
             }
             _ => url.to_string(),
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // SQLite has one writer; more connections only add lock contention.
-                Backend::Sqlite => 1,
-                Backend::Postgres => 8,
-            })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    }
-                    Ok(())
+        let options = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            });
-        let pool = options.connect(&url).await?;
+        };
+        let pool = options(match backend {
+            // SQLite has one writer; more connections only add lock contention.
+            Backend::Sqlite => 1,
+            Backend::Postgres => 8,
+        })
+        .connect(&url)
+        .await?;
         let blob = match backend {
             Backend::Sqlite => "BLOB",
             Backend::Postgres => "BYTEA",
@@ -269,7 +301,17 @@ impl SqlStore {
         for statement in schema {
             pool.execute(statement.as_str()).await?;
         }
-        Ok(Self { pool })
+        let reader = match backend {
+            Backend::Sqlite => options(4).connect(&url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        let (accepts, requests) = mpsc::channel(4 * GROUP_COMMIT_MAX);
+        tokio::spawn(group_commit(pool.clone(), requests));
+        Ok(Self {
+            pool,
+            reader,
+            accepts,
+        })
     }
 
     async fn epochs(&self, sql: &str, tab: Option<&Pubkey>) -> StoreResult<Vec<StoredEpoch>> {
@@ -278,7 +320,7 @@ impl SqlStore {
             query = query.bind(tab.to_string());
         }
         query
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?
             .iter()
             .map(row_to_epoch)
@@ -357,72 +399,42 @@ impl Store for SqlStore {
         self.epochs(&sql, Some(tab)).await
     }
 
+    async fn intake_view(
+        &self,
+        tab: &Pubkey,
+    ) -> StoreResult<(Option<StoredEpoch>, Vec<StoredEpoch>)> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM epoch_states WHERE tab = $1 AND (status = 'closed' OR
+                epoch = (SELECT MAX(epoch) FROM epoch_states WHERE tab = $1))
+             ORDER BY epoch"
+        );
+        let epochs = self.epochs(&sql, Some(tab)).await?;
+        let latest = epochs.last().cloned();
+        let closed = epochs
+            .into_iter()
+            .filter(|e| e.status == EpochStatus::Closed)
+            .collect();
+        Ok((latest, closed))
+    }
+
     async fn accept(
         &self,
         next: &SignedState,
         previous_seq: Option<u32>,
-        (payee, amount): (Pubkey, u64),
+        tip: (Pubkey, u64),
         now_ms: i64,
     ) -> StoreResult<bool> {
-        let state = &next.state;
-        let tab = state.tab.to_string();
-        let mut tx = self.pool.begin().await?;
-        let written = match previous_seq {
-            None => sqlx::query(
-                "INSERT INTO epoch_states
-                    (tab, epoch, incarnation, seq, total, entries, signer, signature, status,
-                     opened_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
-                 ON CONFLICT (tab, epoch) DO NOTHING",
-            )
-            .bind(&tab)
-            .bind(state.epoch as i64)
-            .bind(state.incarnation as i64)
-            .bind(i64::from(state.seq))
-            .bind(state.total as i64)
-            .bind(encode_entries(state))
-            .bind(next.signer.to_string())
-            .bind(next.signature.to_string())
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            Some(previous) => sqlx::query(
-                "UPDATE epoch_states
-                 SET seq = $1, total = $2, entries = $3, signer = $4, signature = $5, updated_at = $6
-                 WHERE tab = $7 AND epoch = $8 AND seq = $9 AND status = 'open'",
-            )
-            .bind(i64::from(state.seq))
-            .bind(state.total as i64)
-            .bind(encode_entries(state))
-            .bind(next.signer.to_string())
-            .bind(next.signature.to_string())
-            .bind(now_ms)
-            .bind(&tab)
-            .bind(state.epoch as i64)
-            .bind(i64::from(previous))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+        let (reply, answer) = oneshot::channel();
+        let request = AcceptRequest {
+            next: next.clone(),
+            previous_seq,
+            tip,
+            now_ms,
+            reply,
         };
-        if written != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO tips (tab, epoch, seq, payee, amount, accepted_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&tab)
-        .bind(state.epoch as i64)
-        .bind(i64::from(state.seq))
-        .bind(payee.to_string())
-        .bind(amount as i64)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let stopped = || StoreError::Corrupt("the store's writer has stopped".into());
+        self.accepts.send(request).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn open_epochs(&self) -> StoreResult<Vec<StoredEpoch>> {
@@ -509,7 +521,7 @@ impl Store for SqlStore {
         )
         .bind(payee.to_string())
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|row| {
@@ -557,7 +569,7 @@ impl Store for SqlStore {
 
     async fn counts(&self) -> StoreResult<BTreeMap<&'static str, u64>> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM epoch_states GROUP BY status")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         let mut out = BTreeMap::new();
         for row in rows {
@@ -575,7 +587,7 @@ impl Store for SqlStore {
             "SELECT address FROM lookup_tables WHERE authority = $1 ORDER BY created_at, address",
         )
         .bind(authority.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|row| parse("lookup table", &row.try_get::<String, _>("address")?))
@@ -598,5 +610,108 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// Writes one state and its tip inside the caller's transaction, if the stored state
+/// is still `previous_seq`. False (and nothing written) if another state won.
+async fn write_accept(tx: &mut AnyConnection, request: &AcceptRequest) -> StoreResult<bool> {
+    let AcceptRequest {
+        next,
+        previous_seq,
+        tip: (payee, amount),
+        now_ms,
+        ..
+    } = request;
+    let state = &next.state;
+    let tab = state.tab.to_string();
+    let written = match *previous_seq {
+        None => sqlx::query(
+            "INSERT INTO epoch_states
+                (tab, epoch, incarnation, seq, total, entries, signer, signature, status,
+                 opened_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
+             ON CONFLICT (tab, epoch) DO NOTHING",
+        )
+        .bind(&tab)
+        .bind(state.epoch as i64)
+        .bind(state.incarnation as i64)
+        .bind(i64::from(state.seq))
+        .bind(state.total as i64)
+        .bind(encode_entries(state))
+        .bind(next.signer.to_string())
+        .bind(next.signature.to_string())
+        .bind(*now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Some(previous) => sqlx::query(
+            "UPDATE epoch_states
+             SET seq = $1, total = $2, entries = $3, signer = $4, signature = $5, updated_at = $6
+             WHERE tab = $7 AND epoch = $8 AND seq = $9 AND status = 'open'",
+        )
+        .bind(i64::from(state.seq))
+        .bind(state.total as i64)
+        .bind(encode_entries(state))
+        .bind(next.signer.to_string())
+        .bind(next.signature.to_string())
+        .bind(*now_ms)
+        .bind(&tab)
+        .bind(state.epoch as i64)
+        .bind(i64::from(previous))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+    };
+    if written != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO tips (tab, epoch, seq, payee, amount, accepted_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&tab)
+    .bind(state.epoch as i64)
+    .bind(i64::from(state.seq))
+    .bind(payee.to_string())
+    .bind(*amount as i64)
+    .bind(*now_ms)
+    .execute(&mut *tx)
+    .await?;
+    Ok(true)
+}
+
+/// Commits `requests` in one transaction, answering each after the commit.
+async fn write_accepts(pool: &AnyPool, requests: &[AcceptRequest]) -> StoreResult<Vec<bool>> {
+    let mut tx = pool.begin().await?;
+    let mut written = Vec::with_capacity(requests.len());
+    for request in requests {
+        written.push(write_accept(&mut tx, request).await?);
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// The writer: takes every request that has queued up (up to [`GROUP_COMMIT_MAX`]),
+/// commits them together, and answers. If the group fails, each request is retried on
+/// its own, so one bad request cannot fail the others.
+async fn group_commit(pool: AnyPool, mut requests: mpsc::Receiver<AcceptRequest>) {
+    let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while requests.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
+        match write_accepts(&pool, &group).await {
+            Ok(written) => {
+                for (request, written) in group.drain(..).zip(written) {
+                    let _ = request.reply.send(Ok(written));
+                }
+            }
+            Err(_) => {
+                for request in group.drain(..) {
+                    let result = write_accepts(&pool, std::slice::from_ref(&request))
+                        .await
+                        .map(|written| written[0]);
+                    let _ = request.reply.send(result);
+                }
+            }
+        }
     }
 }

@@ -59,6 +59,11 @@ async fn suite(store: Arc<dyn Store>) {
         .unwrap());
     let closed = store.closed(&tab).await.unwrap();
     assert_eq!(closed.len(), 1);
+    let (latest, closed_too) = store.intake_view(&tab).await.unwrap();
+    assert_eq!(
+        (latest.unwrap().signed, closed_too),
+        (signed2.clone(), closed.clone())
+    );
     assert_eq!(store.all_closed().await.unwrap()[0].signed, signed2);
 
     // The next epoch starts fresh.
@@ -68,6 +73,9 @@ async fn suite(store: Arc<dyn Store>) {
         .await
         .unwrap());
     assert_eq!(store.latest(&tab).await.unwrap().unwrap().epoch(), 8);
+    let (latest, closed) = store.intake_view(&tab).await.unwrap();
+    assert_eq!(latest.unwrap().epoch(), 8);
+    assert_eq!(closed.iter().map(|e| e.epoch()).collect::<Vec<_>>(), [7]);
 
     // Leases: one instance at a time, until expiry.
     assert!(store.lease(&tab, 7, "a", 5_000, 65_000).await.unwrap());
@@ -146,6 +154,51 @@ async fn suite(store: Arc<dyn Store>) {
         store.latest(&big_tab).await.unwrap().unwrap().signed,
         big_signed
     );
+
+    group_commit(store).await;
+}
+
+/// Many concurrent accepts share commits; for each tab exactly one of several racing
+/// first states wins, and every winner's tip is recorded.
+async fn group_commit(store: Arc<dyn Store>) {
+    let owner = Keypair::new();
+    let payee = Pubkey::new_unique();
+    let tabs: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
+    let mut racing = Vec::new();
+    for tab in &tabs {
+        for amount in 1..=4u64 {
+            let state = signed(
+                EpochState::new(*tab, 1, 0).tip(payee, amount).unwrap(),
+                &owner,
+            );
+            let store = store.clone();
+            racing.push(tokio::spawn(async move {
+                store
+                    .accept(&state, None, (payee, amount), 9_000)
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    let mut won = 0;
+    for task in racing {
+        won += usize::from(task.await.unwrap());
+    }
+    assert_eq!(won, tabs.len(), "one winner per tab");
+    for tab in &tabs {
+        let latest = store.latest(tab).await.unwrap().unwrap();
+        assert_eq!(latest.signed.state.seq, 1);
+        assert!(store
+            .payee_tips(&payee, 1_000)
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.tab == tab.to_string() && t.amount == latest.signed.state.total));
+    }
+    assert_eq!(
+        store.payee_tips(&payee, 1_000).await.unwrap().len(),
+        tabs.len()
+    );
 }
 
 #[tokio::test]
@@ -155,7 +208,10 @@ async fn sqlite_backend() {
     suite(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Everything acknowledged is there after reopening.
     let reopened = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(reopened.counts().await.unwrap().values().sum::<u64>(), 3);
+    assert_eq!(
+        reopened.counts().await.unwrap().values().sum::<u64>(),
+        3 + 64
+    );
 }
 
 #[tokio::test]
