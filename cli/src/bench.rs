@@ -114,7 +114,11 @@ impl RelayerProcess {
                 "--min-session-validity-secs",
                 &args.min_session_validity_secs.to_string(),
             ])
-            .env("RUST_LOG", "error")
+            .env(
+                "RUST_LOG",
+                std::env::var("MICROPAY_RELAYER_LOG")
+                    .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .context("starting the relayer process")?;

@@ -10,7 +10,10 @@ fn main() {
     // The in-process validator of `demo` and `bench` logs every transaction at debug
     // level unless told otherwise; set before any thread exists.
     if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "warn,solana_core=off,solana_metrics=off");
+        std::env::set_var(
+            "RUST_LOG",
+            "warn,solana=error,agave=error,tarpc=error,solana_core=off,solana_metrics=off",
+        );
     }
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     runtime.block_on(async_main());

@@ -254,6 +254,7 @@ pub async fn main_from(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
     let running = start(&cli.relayer).await?;
     use tokio::signal::unix::{signal, SignalKind};

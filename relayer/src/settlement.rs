@@ -90,6 +90,13 @@ pub struct EngineConfig {
     pub compute_unit_price: u64,
 }
 
+/// Accounts to put in lookup tables.
+struct TableNeeds {
+    /// Used by many transactions: copied into every table that receives tabs.
+    shared: Vec<Pubkey>,
+    tabs: Vec<Pubkey>,
+}
+
 /// A sent settlement awaiting confirmation.
 struct InFlight {
     tx: VersionedTransaction,
@@ -123,6 +130,8 @@ pub struct Engine {
     tables: Vec<AddressLookupTableAccount>,
     /// The slot of the latest table extension not yet known to be rooted.
     unrooted_extension: Option<u64>,
+    /// Extensions were sent since the tables were last read back from the chain.
+    tables_unverified: bool,
     in_flight: HashMap<Signature, InFlight>,
 }
 
@@ -141,6 +150,7 @@ impl Engine {
             tables_loaded: false,
             tables: Vec::new(),
             unrooted_extension: None,
+            tables_unverified: false,
             in_flight: HashMap::new(),
         }
     }
@@ -151,6 +161,19 @@ impl Engine {
 
     /// One pass: reconcile, confirm, rotate, settle.
     pub async fn run_once(&mut self) -> Result<PassReport, EngineError> {
+        // Taken before the open epochs are read, so that a request made during a pass
+        // covers everything accepted before it; kept for the next pass if this one fails.
+        let settle_all = self.relayer.settle_now.swap(false, Ordering::SeqCst);
+        let result = self.pass(settle_all).await;
+        if result.is_err() {
+            self.relayer
+                .settle_now
+                .fetch_or(settle_all, Ordering::SeqCst);
+        }
+        result
+    }
+
+    async fn pass(&mut self, settle_all: bool) -> Result<PassReport, EngineError> {
         let mut report = PassReport::default();
         let open = self.relayer.store.open_epochs().await?;
         let closed = self.relayer.store.all_closed().await?;
@@ -163,26 +186,20 @@ impl Engine {
         report.reconciled = self.reconcile(&open, &closed).await?;
 
         let now = now_ms();
-        let settle_all = self.relayer.settle_now.swap(false, Ordering::SeqCst);
+        let mut due = Vec::new();
         for epoch in &open {
             let tab = self.relayer.tabs.cached(&epoch.tab()).await;
-            if (settle_all || self.config.policy.is_due(epoch, tab.as_ref(), now))
-                && self
-                    .relayer
-                    .store
-                    .close_epoch(&epoch.tab(), epoch.epoch())
-                    .await?
-            {
-                report.rotated += 1;
+            if settle_all || self.config.policy.is_due(epoch, tab.as_ref(), now) {
+                due.push((epoch.tab(), epoch.epoch()));
             }
+        }
+        if !due.is_empty() {
+            let closed = self.relayer.store.close_epochs(&due).await?;
+            report.rotated = closed.into_iter().filter(|closed| *closed).count();
         }
         // Tables learn the accounts of open epochs while tips still arrive, so that
         // settling them later does not wait for extensions to be rooted.
-        let mut warm: Vec<Pubkey> = Vec::new();
-        for epoch in &open {
-            warm.push(epoch.tab());
-            warm.extend(epoch.signed.state.entries.keys().copied());
-        }
+        let warm = self.table_needs(open.iter().map(|e| &e.signed));
         if let Err(error) = self.extend_tables(&warm).await {
             tracing::warn!(%error, "extending lookup tables for open epochs failed");
         }
@@ -272,41 +289,50 @@ impl Engine {
 
     /// Settles every closed epoch that is next in line on chain and not in flight.
     async fn settle_closed(&mut self) -> Result<usize, EngineError> {
-        let in_flight: Vec<(Pubkey, u64)> = self
+        let in_flight: std::collections::HashSet<(Pubkey, u64)> = self
             .in_flight
             .values()
             .flat_map(|f| f.epochs.iter().copied())
             .collect();
         let now = now_ms();
         let lease_until = now + self.config.lease.as_millis() as i64;
-        let mut ready: Vec<SignedState> = Vec::new();
+        // Each tab's oldest closed epoch that the chain is waiting for.
+        let mut candidates: Vec<SignedState> = Vec::new();
+        let mut tabs_taken = std::collections::HashSet::new();
         for epoch in self.relayer.store.all_closed().await? {
             let key = (epoch.tab(), epoch.epoch());
             let Some(tab) = self.relayer.tabs.cached(&key.0).await else {
                 continue;
             };
-            if tab.epoch != key.1 || in_flight.contains(&key) {
+            if tab.epoch != key.1 || in_flight.contains(&key) || !tabs_taken.insert(key.0) {
                 continue;
             }
-            if ready.iter().any(|s| s.state.tab == key.0) {
-                continue;
-            }
-            if self
-                .relayer
-                .store
-                .lease(&key.0, key.1, &self.config.instance, now, lease_until)
-                .await?
-            {
-                ready.push(epoch.signed);
-            }
+            candidates.push(epoch.signed);
         }
+        let keys: Vec<(Pubkey, u64)> = candidates
+            .iter()
+            .map(|s| (s.state.tab, s.state.epoch))
+            .collect();
+        let leased = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.relayer
+                .store
+                .lease(&keys, &self.config.instance, now, lease_until)
+                .await?
+        };
+        let ready: Vec<SignedState> = candidates
+            .into_iter()
+            .zip(leased)
+            .filter_map(|(state, leased)| leased.then_some(state))
+            .collect();
         // Every address of the pass goes into the tables in one round (one wait for the
         // new entries to activate), not one round per batch.
-        let mut needed = self.fixed_addresses();
-        needed.extend(ready.iter().map(|s| s.state.tab));
-        needed.extend(ready.iter().flat_map(|s| s.state.entries.keys().copied()));
+        let mut ready = ready;
+        ready.sort_by_key(|s| s.state.tab);
         if !ready.is_empty() {
-            self.ensure_tables(&needed).await?;
+            let needs = self.table_needs(ready.iter());
+            self.ensure_tables(&needs).await?;
         }
         let mut sent = 0;
         for batch in self.pack(&ready)? {
@@ -384,17 +410,48 @@ impl Engine {
         Ok(batches)
     }
 
+    /// Whether the batch's transaction fits, compiled against the lookup tables as
+    /// they are (an address in none of them counts in full).
     fn fits(&self, batch: &[&SignedState]) -> Result<bool, EngineError> {
         let ixs = self.instructions(batch, 1_400_000)?;
-        let mut addresses = self.fixed_addresses();
-        addresses.extend(batch.iter().map(|s| s.state.tab));
-        addresses.extend(batch.iter().flat_map(|s| s.state.entries.keys().copied()));
-        let virtual_table = AddressLookupTableAccount {
-            key: Pubkey::new_unique(),
-            addresses,
-        };
-        let tx = self.compile(&ixs, &[virtual_table], Hash::default())?;
+        let tx = self.compile(&ixs, &self.tables_for(&ixs), Hash::default())?;
         Ok(transaction_fits(&tx))
+    }
+
+    /// The accounts `states` need in lookup tables: the shared ones (the fixed
+    /// accounts and the payees) and the tabs, in address order (the order batches are
+    /// packed in).
+    fn table_needs<'a>(&self, states: impl Iterator<Item = &'a SignedState>) -> TableNeeds {
+        let mut shared = Vec::new();
+        let mut tabs = Vec::new();
+        for state in states {
+            tabs.push(state.state.tab);
+            shared.extend(state.state.entries.keys().copied());
+        }
+        shared.sort();
+        shared.dedup();
+        tabs.sort();
+        let mut fixed = self.fixed_addresses();
+        fixed.extend(shared);
+        TableNeeds {
+            shared: fixed,
+            tabs,
+        }
+    }
+
+    /// The lookup tables ordered for `ixs`: the one holding most of their accounts
+    /// first, so that compiling takes as many as possible from one table (every extra
+    /// table costs a transaction about 35 bytes).
+    fn tables_for(&self, ixs: &[Instruction]) -> Vec<AddressLookupTableAccount> {
+        let used: std::collections::HashSet<&Pubkey> = ixs
+            .iter()
+            .flat_map(|ix| ix.accounts.iter().map(|meta| &meta.pubkey))
+            .collect();
+        let mut tables = self.tables.clone();
+        tables.sort_by_key(|table| {
+            std::cmp::Reverse(table.addresses.iter().filter(|a| used.contains(a)).count())
+        });
+        tables
     }
 
     /// Simulates, sends and tracks one batch. A batch that fails simulation is split
@@ -403,18 +460,25 @@ impl Engine {
         let mut queue = vec![batch];
         let mut sent = 0;
         while let Some(batch) = queue.pop() {
-            let mut needed = self.fixed_addresses();
-            needed.extend(batch.iter().map(|s| s.state.tab));
-            needed.extend(batch.iter().flat_map(|s| s.state.entries.keys().copied()));
-            self.ensure_tables(&needed).await?;
+            let needs = self.table_needs(batch.iter().copied());
+            self.ensure_tables(&needs).await?;
             tracing::debug!(tabs = batch.len(), "lookup tables ready");
 
             let (blockhash, last_valid_block_height) = self.chain().latest_blockhash().await?;
-            let probe = self.compile(
-                &self.instructions(&batch, 1_400_000)?,
-                &self.tables,
-                blockhash,
-            )?;
+            let ixs = self.instructions(&batch, 1_400_000)?;
+            let tables = self.tables_for(&ixs);
+            let probe = self.compile(&ixs, &tables, blockhash)?;
+            if !transaction_fits(&probe) {
+                // The packer counted on tables that changed since (or a table per tab).
+                if batch.len() > 1 {
+                    let half = batch.len() / 2;
+                    queue.push(batch[half..].to_vec());
+                    queue.push(batch[..half].to_vec());
+                } else {
+                    tracing::error!(tab = %batch[0].state.tab, "a single state does not fit a transaction");
+                }
+                continue;
+            }
             let simulation = self.chain().simulate(&probe).await?;
             tracing::debug!(error = ?simulation.error, units = ?simulation.units_consumed, "simulated");
             if let Some(error) = simulation.error {
@@ -441,15 +505,15 @@ impl Engine {
                 .units_consumed
                 .map_or(1_400_000, |u| (u + u / 5 + 10_000).min(1_400_000))
                 as u32;
-            let tx = self.compile(&self.instructions(&batch, units)?, &self.tables, blockhash)?;
+            let tx = self.compile(&self.instructions(&batch, units)?, &tables, blockhash)?;
             let signature = tx.signatures[0];
             // Durable before sent: after a crash, the epoch's transaction is known.
-            for state in &batch {
-                self.relayer
-                    .store
-                    .record_settle_tx(&state.state.tab, state.state.epoch, &signature)
-                    .await?;
-            }
+            let epochs: Vec<(Pubkey, u64)> =
+                batch.iter().map(|s| (s.state.tab, s.state.epoch)).collect();
+            self.relayer
+                .store
+                .record_settle_tx(&epochs, &signature)
+                .await?;
             self.chain().send(&tx).await?;
             let metrics = &self.relayer.metrics;
             metrics.settlements.with_label_values(&["sent"]).inc();
@@ -479,42 +543,73 @@ impl Engine {
     /// their root bank when it arrives, so until an extension is rooted a transaction
     /// using it is dropped and only lands on a later rebroadcast (seen: 12-13 s on a
     /// local validator).
-    async fn ensure_tables(&mut self, needed: &[Pubkey]) -> Result<(), EngineError> {
-        self.extend_tables(needed).await?;
+    async fn ensure_tables(&mut self, needs: &TableNeeds) -> Result<(), EngineError> {
+        self.extend_tables(needs).await?;
         if let Some(slot) = self.unrooted_extension {
             while self.chain().rooted_slot().await? <= slot {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            self.verify_tables().await?;
             self.unrooted_extension = None;
+        }
+        if self.tables_unverified {
+            self.verify_tables().await?;
+            self.tables_unverified = false;
         }
         Ok(())
     }
 
-    /// Adds the addresses no table holds yet, creating tables as needed. The
-    /// extensions are sent together and confirmed, not waited for until rooted.
-    async fn extend_tables(&mut self, needed: &[Pubkey]) -> Result<(), EngineError> {
+    /// Adds the tabs no table holds yet, creating tables as needed, and gives every
+    /// table that receives tabs the shared accounts too, so that a transaction of
+    /// neighbouring tabs needs one table. The extensions are sent together and
+    /// confirmed, not waited for until rooted.
+    async fn extend_tables(&mut self, needs: &TableNeeds) -> Result<(), EngineError> {
         if !self.tables_loaded {
             self.load_tables().await?;
             self.tables_loaded = true;
         }
-        let mut missing: Vec<Pubkey> = needed
+        if self.tables_unverified {
+            // What the chain holds, not what the last extensions planned.
+            self.verify_tables().await?;
+            self.tables_unverified = false;
+        }
+        // Copying more than half a table into each one would leave little room.
+        let replicate = needs.shared.len() <= LOOKUP_TABLE_CAPACITY / 2;
+        let in_any: std::collections::HashSet<Pubkey> = self
+            .tables
             .iter()
-            .filter(|key| !self.tables.iter().any(|t| t.addresses.contains(key)))
+            .flat_map(|t| t.addresses.iter().copied())
+            .collect();
+        let in_last: std::collections::HashSet<Pubkey> = self
+            .tables
+            .last()
+            .map(|t| t.addresses.iter().copied().collect())
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        let mut missing_tabs: Vec<Pubkey> = needs
+            .tabs
+            .iter()
+            .filter(|key| !in_any.contains(key) && seen.insert(**key))
             .copied()
             .collect();
-        missing.sort();
-        missing.dedup();
-        if missing.is_empty() {
+        let mut missing_shared: Vec<Pubkey> = needs
+            .shared
+            .iter()
+            .filter(|key| {
+                let held = if replicate { &in_last } else { &in_any };
+                !held.contains(key) && seen.insert(**key)
+            })
+            .copied()
+            .collect();
+        if missing_tabs.is_empty() && missing_shared.is_empty() {
             return Ok(());
         }
         let mut extensions = Vec::new();
-        while !missing.is_empty() {
+        while !missing_tabs.is_empty() || !missing_shared.is_empty() {
             let room = self
                 .tables
                 .last()
                 .map_or(0, |t| LOOKUP_TABLE_CAPACITY - t.addresses.len());
-            if room == 0 {
+            if room == 0 || (replicate && room < missing_shared.len()) {
                 let slot = self.chain().slot().await?;
                 let (ix, table) = create_lookup_table(
                     self.payer.pubkey(),
@@ -531,10 +626,16 @@ impl Engine {
                     key: table,
                     addresses: Vec::new(),
                 });
+                if replicate {
+                    missing_shared = needs.shared.clone();
+                }
                 continue;
             }
-            let take = missing.len().min(room);
-            let added: Vec<Pubkey> = missing.drain(..take).collect();
+            let mut added: Vec<Pubkey> = missing_shared
+                .drain(..missing_shared.len().min(room))
+                .collect();
+            let take = missing_tabs.len().min(room - added.len());
+            added.extend(missing_tabs.drain(..take));
             let table = self.tables.last_mut().expect("a table exists");
             for chunk in added.chunks(EXTEND_CHUNK) {
                 extensions.push(extend_lookup_table(
@@ -546,15 +647,13 @@ impl Engine {
             }
             table.addresses.extend(added);
         }
-        // Until confirmed and reloaded, the local tables are only a plan.
-        self.unrooted_extension = Some(u64::MAX);
+        // Until read back from the chain, the local tables are only a plan.
+        self.tables_unverified = true;
+        tracing::debug!(transactions = extensions.len(), "extending lookup tables");
         let result = self.confirm_all(extensions).await;
-        if result.is_err() {
-            self.verify_tables().await?;
-        }
-        result?;
+        // Whatever landed did so by now.
         self.unrooted_extension = Some(self.chain().slot().await?);
-        Ok(())
+        result
     }
 
     /// The tables an earlier run created that are still live and ours.

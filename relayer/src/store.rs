@@ -144,22 +144,22 @@ pub trait Store: Send + Sync + 'static {
     /// Every settled epoch, with the transaction that settled it (for reports).
     async fn all_settled(&self) -> StoreResult<Vec<StoredEpoch>>;
 
-    /// Open -> closed: stops intake for the epoch. False if it was not open.
-    async fn close_epoch(&self, tab: &Pubkey, epoch: u64) -> StoreResult<bool>;
+    /// Open -> closed: stops intake for the epochs.
+    /// One transaction for all `epochs` (`(tab, epoch)`): whether each was open.
+    async fn close_epochs(&self, epochs: &[(Pubkey, u64)]) -> StoreResult<Vec<bool>>;
 
-    /// Takes the right to settle an epoch until `until_ms`, unless another instance
-    /// holds an unexpired lease on it.
+    /// Takes the right to settle closed epochs until `until_ms`, except those another
+    /// instance holds an unexpired lease on. One transaction; whether each was taken.
     async fn lease(
         &self,
-        tab: &Pubkey,
-        epoch: u64,
+        epochs: &[(Pubkey, u64)],
         owner: &str,
         now_ms: i64,
         until_ms: i64,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Vec<bool>>;
 
-    /// Records the transaction carrying an epoch's settlement, before it is sent.
-    async fn record_settle_tx(&self, tab: &Pubkey, epoch: u64, tx: &Signature) -> StoreResult<()>;
+    /// Records the transaction carrying these epochs' settlement, before it is sent.
+    async fn record_settle_tx(&self, epochs: &[(Pubkey, u64)], tx: &Signature) -> StoreResult<()>;
 
     /// Moves an epoch that is open or closed to settled or void.
     async fn finish(&self, tab: &Pubkey, epoch: u64, status: EpochStatus) -> StoreResult<()>;
@@ -456,47 +456,67 @@ impl Store for SqlStore {
         self.epochs(&sql, None).await
     }
 
-    async fn close_epoch(&self, tab: &Pubkey, epoch: u64) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "UPDATE epoch_states SET status = 'closed' WHERE tab = $1 AND epoch = $2 AND status = 'open'",
-        )
-        .bind(tab.to_string())
-        .bind(epoch as i64)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+    async fn close_epochs(&self, epochs: &[(Pubkey, u64)]) -> StoreResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut closed = Vec::with_capacity(epochs.len());
+        for (tab, epoch) in epochs {
+            let result = sqlx::query(
+                "UPDATE epoch_states SET status = 'closed'
+                 WHERE tab = $1 AND epoch = $2 AND status = 'open'",
+            )
+            .bind(tab.to_string())
+            .bind(*epoch as i64)
+            .execute(&mut *tx)
+            .await?;
+            closed.push(result.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(closed)
     }
 
     async fn lease(
         &self,
-        tab: &Pubkey,
-        epoch: u64,
+        epochs: &[(Pubkey, u64)],
         owner: &str,
         now_ms: i64,
         until_ms: i64,
-    ) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "UPDATE epoch_states SET lease_owner = $1, lease_until = $2
-             WHERE tab = $3 AND epoch = $4 AND status = 'closed'
-               AND (lease_until <= $5 OR lease_owner = $1)",
-        )
-        .bind(owner)
-        .bind(until_ms)
-        .bind(tab.to_string())
-        .bind(epoch as i64)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+    ) -> StoreResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut taken = Vec::with_capacity(epochs.len());
+        for (tab, epoch) in epochs {
+            let result = sqlx::query(
+                "UPDATE epoch_states SET lease_owner = $1, lease_until = $2
+                 WHERE tab = $3 AND epoch = $4 AND status = 'closed'
+                   AND (lease_until <= $5 OR lease_owner = $1)",
+            )
+            .bind(owner)
+            .bind(until_ms)
+            .bind(tab.to_string())
+            .bind(*epoch as i64)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            taken.push(result.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(taken)
     }
 
-    async fn record_settle_tx(&self, tab: &Pubkey, epoch: u64, tx: &Signature) -> StoreResult<()> {
-        sqlx::query("UPDATE epoch_states SET settle_tx = $1 WHERE tab = $2 AND epoch = $3")
-            .bind(tx.to_string())
-            .bind(tab.to_string())
-            .bind(epoch as i64)
-            .execute(&self.pool)
-            .await?;
+    async fn record_settle_tx(
+        &self,
+        epochs: &[(Pubkey, u64)],
+        settle_tx: &Signature,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for (tab, epoch) in epochs {
+            sqlx::query("UPDATE epoch_states SET settle_tx = $1 WHERE tab = $2 AND epoch = $3")
+                .bind(settle_tx.to_string())
+                .bind(tab.to_string())
+                .bind(*epoch as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

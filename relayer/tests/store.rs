@@ -50,8 +50,8 @@ async fn suite(store: Arc<dyn Store>) {
     assert_eq!(store.open_epochs().await.unwrap().len(), 1);
 
     // Rotation stops intake for the epoch.
-    assert!(store.close_epoch(&tab, 7).await.unwrap());
-    assert!(!store.close_epoch(&tab, 7).await.unwrap());
+    assert_eq!(store.close_epochs(&[(tab, 7)]).await.unwrap(), [true]);
+    assert_eq!(store.close_epochs(&[(tab, 7)]).await.unwrap(), [false]);
     let s3 = s2.tip(alice, 1).unwrap();
     assert!(!store
         .accept(&signed(s3, &owner), Some(2), (alice, 1), 3_000)
@@ -78,23 +78,26 @@ async fn suite(store: Arc<dyn Store>) {
     assert_eq!(closed.iter().map(|e| e.epoch()).collect::<Vec<_>>(), [7]);
 
     // Leases: one instance at a time, until expiry.
-    assert!(store.lease(&tab, 7, "a", 5_000, 65_000).await.unwrap());
-    assert!(!store.lease(&tab, 7, "b", 6_000, 66_000).await.unwrap());
+    assert!(store.lease(&[(tab, 7)], "a", 5_000, 65_000).await.unwrap()[0]);
+    assert!(!store.lease(&[(tab, 7)], "b", 6_000, 66_000).await.unwrap()[0]);
     assert!(
-        store.lease(&tab, 7, "a", 6_000, 66_000).await.unwrap(),
+        store.lease(&[(tab, 7)], "a", 6_000, 66_000).await.unwrap()[0],
         "renewal by the holder"
     );
     assert!(
-        store.lease(&tab, 7, "b", 66_000, 126_000).await.unwrap(),
+        store
+            .lease(&[(tab, 7)], "b", 66_000, 126_000)
+            .await
+            .unwrap()[0],
         "after expiry"
     );
     assert!(
-        !store.lease(&tab, 8, "a", 6_000, 66_000).await.unwrap(),
+        !store.lease(&[(tab, 8)], "a", 6_000, 66_000).await.unwrap()[0],
         "open epochs are not leased"
     );
 
     let tx = solana_sdk::signature::Signature::from([7u8; 64]);
-    store.record_settle_tx(&tab, 7, &tx).await.unwrap();
+    store.record_settle_tx(&[(tab, 7)], &tx).await.unwrap();
     assert_eq!(store.closed(&tab).await.unwrap()[0].settle_tx, Some(tx));
     assert!(store.all_settled().await.unwrap().is_empty());
     store.finish(&tab, 7, EpochStatus::Settled).await.unwrap();

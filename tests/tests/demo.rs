@@ -65,5 +65,8 @@ async fn demo_report_matches_the_chain() {
 
     let human = demo::human(report);
     assert!(human.contains("400 tips accepted"), "{human}");
-    assert!(human.contains("Every payee's on-chain balance equals"), "{human}");
+    assert!(
+        human.contains("Every payee's on-chain balance equals"),
+        "{human}"
+    );
 }
