@@ -329,11 +329,21 @@ impl Engine {
         // Every address of the pass goes into the tables in one round (one wait for the
         // new entries to activate), not one round per batch.
         let mut ready = ready;
-        ready.sort_by_key(|s| s.state.tab);
         if !ready.is_empty() {
             let needs = self.table_needs(ready.iter());
             self.ensure_tables(&needs).await?;
         }
+        // Tabs of one table side by side, so that most batches need only that table.
+        let table_of: HashMap<Pubkey, usize> = self
+            .tables
+            .iter()
+            .enumerate()
+            .flat_map(|(index, table)| table.addresses.iter().map(move |a| (*a, index)))
+            .collect();
+        ready.sort_by_key(|s| {
+            let table = table_of.get(&s.state.tab).copied().unwrap_or(usize::MAX);
+            (table, s.state.tab)
+        });
         let mut sent = 0;
         for batch in self.pack(&ready)? {
             sent += self.send_batch(batch).await?;
