@@ -78,7 +78,11 @@ impl LocalValidator {
                     rent_epoch: 0,
                 }),
             );
+        // The validator prints its progress ("Waiting for fees to stabilize") on stdout,
+        // which belongs to the command's output (`--output json`): send it to stderr.
+        let stdout = StdoutToStderr::new();
         let (validator, faucet) = genesis.start_async().await;
+        drop(stdout);
 
         let stop = Arc::new(AtomicBool::new(false));
         let bank_forks = validator.bank_forks();
@@ -129,6 +133,38 @@ impl Drop for LocalValidator {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(watcher) = self.watcher.take() {
             let _ = watcher.join();
+        }
+    }
+}
+
+/// Points file descriptor 1 at stderr until dropped.
+struct StdoutToStderr {
+    saved: libc::c_int,
+}
+
+impl StdoutToStderr {
+    fn new() -> Self {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: duplicating and replacing the process's own standard descriptors.
+        let saved = unsafe { libc::dup(1) };
+        if saved >= 0 {
+            unsafe { libc::dup2(2, 1) };
+        }
+        Self { saved }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if self.saved >= 0 {
+            // SAFETY: restoring the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
         }
     }
 }
