@@ -321,14 +321,13 @@ impl Engine {
                 .lease(&keys, &self.config.instance, now, lease_until)
                 .await?
         };
-        let ready: Vec<SignedState> = candidates
+        let mut ready: Vec<SignedState> = candidates
             .into_iter()
             .zip(leased)
             .filter_map(|(state, leased)| leased.then_some(state))
             .collect();
         // Every address of the pass goes into the tables in one round (one wait for the
-        // new entries to activate), not one round per batch.
-        let mut ready = ready;
+        // new entries to activate), not one round per batch: `send_batch` relies on it.
         if !ready.is_empty() {
             let needs = self.table_needs(ready.iter());
             self.ensure_tables(&needs).await?;
@@ -464,16 +463,13 @@ impl Engine {
         tables
     }
 
-    /// Simulates, sends and tracks one batch. A batch that fails simulation is split
-    /// to isolate the state that cannot settle.
+    /// Simulates, sends and tracks one batch, whose accounts are already in the
+    /// lookup tables. A batch that fails simulation is split to isolate the state that
+    /// cannot settle.
     async fn send_batch(&mut self, batch: Vec<&SignedState>) -> Result<usize, EngineError> {
         let mut queue = vec![batch];
         let mut sent = 0;
         while let Some(batch) = queue.pop() {
-            let needs = self.table_needs(batch.iter().copied());
-            self.ensure_tables(&needs).await?;
-            tracing::debug!(tabs = batch.len(), "lookup tables ready");
-
             let (blockhash, last_valid_block_height) = self.chain().latest_blockhash().await?;
             let ixs = self.instructions(&batch, 1_400_000)?;
             let tables = self.tables_for(&ixs);
