@@ -67,45 +67,40 @@ pub async fn token_account(
     rpc: &RpcClient,
     address: &Pubkey,
 ) -> Result<Option<spl_token_interface::state::Account>, AccountError> {
-    const WHAT: &str = "token account";
-    let Some(account) = fetch(rpc, address).await? else {
-        return Ok(None);
-    };
-    let base = spl_token_interface::state::Account::LEN;
-    if !is_token_program(&account.owner) || account.data.len() < base {
-        return Err(AccountError::Invalid {
-            what: WHAT,
-            address: *address,
-        });
-    }
-    spl_token_interface::state::Account::unpack_from_slice(&account.data[..base])
-        .map(Some)
-        .map_err(|_| AccountError::Invalid {
-            what: WHAT,
-            address: *address,
-        })
+    token_state(rpc, address, "token account").await
 }
 
 /// The mint's decimals.
 pub async fn mint_decimals(rpc: &RpcClient, mint: &Pubkey) -> Result<u8, AccountError> {
     const WHAT: &str = "token mint";
-    let account = fetch(rpc, mint).await?.ok_or(AccountError::Missing {
-        what: WHAT,
-        address: *mint,
-    })?;
-    let base = spl_token_interface::state::Mint::LEN;
-    if !is_token_program(&account.owner) || account.data.len() < base {
-        return Err(AccountError::Invalid {
-            what: WHAT,
-            address: *mint,
-        });
-    }
-    spl_token_interface::state::Mint::unpack_from_slice(&account.data[..base])
+    let state: Option<spl_token_interface::state::Mint> = token_state(rpc, mint, WHAT).await?;
+    state
         .map(|mint| mint.decimals)
-        .map_err(|_| AccountError::Invalid {
+        .ok_or(AccountError::Missing {
             what: WHAT,
             address: *mint,
         })
+}
+
+/// The base (pre-extension) state of an account owned by a token program.
+async fn token_state<T: Pack>(
+    rpc: &RpcClient,
+    address: &Pubkey,
+    what: &'static str,
+) -> Result<Option<T>, AccountError> {
+    let Some(account) = fetch(rpc, address).await? else {
+        return Ok(None);
+    };
+    let invalid = || AccountError::Invalid {
+        what,
+        address: *address,
+    };
+    if !is_token_program(&account.owner) || account.data.len() < T::LEN {
+        return Err(invalid());
+    }
+    T::unpack_from_slice(&account.data[..T::LEN])
+        .map(Some)
+        .map_err(|_| invalid())
 }
 
 pub fn is_token_program(program: &Pubkey) -> bool {

@@ -51,12 +51,7 @@ impl RelayerClient {
     }
 
     pub async fn state(&self, tab: &Pubkey) -> Result<StateJson, ClientError> {
-        let response = self
-            .http
-            .get(format!("{}/v1/tabs/{tab}/state", self.base))
-            .send()
-            .await?;
-        decode(response).await
+        self.get(&format!("/v1/tabs/{tab}/state")).await
     }
 
     /// Tips to `payee` (a token account), newest first.
@@ -69,15 +64,8 @@ impl RelayerClient {
         struct Tips {
             tips: Vec<TipRecord>,
         }
-        let response = self
-            .http
-            .get(format!(
-                "{}/v1/payees/{payee}/tips?limit={limit}",
-                self.base
-            ))
-            .send()
-            .await?;
-        Ok(decode::<Tips>(response).await?.tips)
+        let path = format!("/v1/payees/{payee}/tips?limit={limit}");
+        Ok(self.get::<Tips>(&path).await?.tips)
     }
 
     /// Settled epochs that paid `payee`, newest first.
@@ -90,15 +78,13 @@ impl RelayerClient {
         struct Settlements {
             settlements: Vec<PayeeSettlement>,
         }
-        let response = self
-            .http
-            .get(format!(
-                "{}/v1/payees/{payee}/settlements?limit={limit}",
-                self.base
-            ))
-            .send()
-            .await?;
-        Ok(decode::<Settlements>(response).await?.settlements)
+        let path = format!("/v1/payees/{payee}/settlements?limit={limit}");
+        Ok(self.get::<Settlements>(&path).await?.settlements)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        decode(response).await
     }
 
     pub async fn submit(&self, signed: &SignedState) -> Result<StateJson, ClientError> {
