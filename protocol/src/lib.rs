@@ -10,11 +10,15 @@ extern crate alloc;
 #[cfg(feature = "client")]
 extern crate std;
 
+pub mod ed25519;
 pub mod entries;
 pub mod message;
 pub mod precompile;
+pub mod scalar;
 pub mod settle;
 pub mod state;
+pub mod stream;
+pub mod vectors;
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -23,6 +27,7 @@ pub use entries::{check_entries, entries_hash};
 pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
 pub use settle::{SettleEntry, SettleItem};
 pub use state::EpochState;
+pub use stream::{StreamMessage, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN};
 
 /// PDA seeds, shared so the program's constraints and clients' derivations match.
 pub mod seeds {
@@ -34,7 +39,7 @@ pub mod seeds {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    #[error("message is not 98 bytes")]
+    #[error("message is not of the signed length")]
     BadMessageLength,
     #[error("message does not start with the micropay magic")]
     BadMagic,
