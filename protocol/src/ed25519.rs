@@ -93,6 +93,7 @@ pub fn is_acceptable_key(key: &[u8; 32]) -> bool {
 }
 
 /// Strict ed25519 verification of `signature` by `key` over `message`.
+#[inline(never)]
 pub fn verify_strict(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
     let r: [u8; 32] = signature[..32].try_into().expect("32 bytes");
     let s: [u8; 32] = signature[32..].try_into().expect("32 bytes");

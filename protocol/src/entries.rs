@@ -11,20 +11,27 @@ use crate::ProtocolError;
 pub const ENTRY_HASH_LEN: usize = 40;
 
 /// Hashes entries that the caller has already checked with [`check_entries`].
-///
-/// Uses the runtime's sha256 syscall on-chain and the `sha2` crate elsewhere, through
-/// the same function, so both sides compute the same digest.
 pub fn entries_hash<'a>(entries: impl IntoIterator<Item = (&'a Address, u64)>) -> [u8; 32] {
-    let entries: Vec<(&Address, [u8; 8])> = entries
-        .into_iter()
-        .map(|(payee, amount)| (payee, amount.to_le_bytes()))
-        .collect();
-    let mut slices: Vec<&[u8]> = Vec::with_capacity(entries.len() * 2);
-    for (payee, amount) in &entries {
-        slices.push(payee.as_ref());
-        slices.push(amount);
+    let entries: Vec<(&Address, u64)> = entries.into_iter().collect();
+    let mut buffer = alloc::vec![0u8; entries.len() * ENTRY_HASH_LEN];
+    entries_hash_in(&mut buffer, entries)
+}
+
+/// [`entries_hash`] in a caller's buffer of `ENTRY_HASH_LEN` bytes per entry, so that
+/// the program hashes without allocating. It is the one serialization of entries:
+/// `payee(32) || amount_le(8)` each, hashed with the runtime's sha256 syscall on
+/// chain and the `sha2` crate elsewhere.
+pub fn entries_hash_in<'a>(
+    buffer: &mut [u8],
+    entries: impl IntoIterator<Item = (&'a Address, u64)>,
+) -> [u8; 32] {
+    let mut len = 0;
+    for (payee, amount) in entries {
+        buffer[len..len + 32].copy_from_slice(payee.as_ref());
+        buffer[len + 32..len + ENTRY_HASH_LEN].copy_from_slice(&amount.to_le_bytes());
+        len += ENTRY_HASH_LEN;
     }
-    solana_sha256_hasher::hashv(&slices).to_bytes()
+    solana_sha256_hasher::hash(&buffer[..len]).to_bytes()
 }
 
 /// Checks the ordering and amount rules and returns the total of the entries.

@@ -12,10 +12,15 @@ extern crate std;
 
 pub mod ed25519;
 pub mod entries;
+pub mod fee;
+#[cfg(feature = "v1")]
 pub mod message;
+#[cfg(feature = "v1")]
 pub mod precompile;
 pub mod scalar;
+#[cfg(feature = "v1")]
 pub mod settle;
+#[cfg(feature = "v1")]
 pub mod state;
 pub mod stream;
 pub mod vectors;
@@ -23,9 +28,12 @@ pub mod vectors;
 #[cfg(feature = "client")]
 pub mod client;
 
-pub use entries::{check_entries, entries_hash};
+pub use entries::{check_entries, entries_hash, entries_hash_in, ENTRY_HASH_LEN};
+#[cfg(feature = "v1")]
 pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
+#[cfg(feature = "v1")]
 pub use settle::{SettleEntry, SettleItem};
+#[cfg(feature = "v1")]
 pub use state::EpochState;
 pub use stream::{StreamMessage, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN};
 

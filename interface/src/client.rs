@@ -1,0 +1,318 @@
+//! Off-chain helpers: PDA derivation and instruction builders (feature `client`).
+
+use std::{vec, vec::Vec};
+
+use bytemuck::bytes_of;
+use solana_address::Address;
+use solana_instruction::{AccountMeta, Instruction};
+
+use crate::{
+    instruction::{self as ix, settle, AddSignerArgs, AmountArgs, SlotArgs},
+    seeds,
+    state::{Params, I64, U64},
+    MicropayError, ID, MEMO_PROGRAM_ID, SYSTEM_PROGRAM_ID,
+};
+
+pub fn vault_address(config: &Address) -> Address {
+    Address::find_program_address(&[seeds::VAULT, config.as_ref()], &ID).0
+}
+
+pub fn vault_authority_address(config: &Address) -> Address {
+    Address::find_program_address(&[seeds::VAULT_AUTHORITY, config.as_ref()], &ID).0
+}
+
+pub fn tab_address(config: &Address, owner: &Address) -> Address {
+    Address::find_program_address(&[seeds::TAB, config.as_ref(), owner.as_ref()], &ID).0
+}
+
+pub fn credit_address(config: &Address, wallet: &Address) -> Address {
+    Address::find_program_address(&[seeds::CREDIT, config.as_ref(), wallet.as_ref()], &ID).0
+}
+
+fn instruction(discriminator: [u8; 8], args: &[u8], accounts: Vec<AccountMeta>) -> Instruction {
+    let mut data = discriminator.to_vec();
+    data.extend_from_slice(args);
+    Instruction {
+        program_id: ID,
+        accounts,
+        data,
+    }
+}
+
+fn amount(value: u64) -> AmountArgs {
+    AmountArgs {
+        amount: U64::new(value),
+    }
+}
+
+pub fn init_config(
+    admin: &Address,
+    config: &Address,
+    mint: &Address,
+    token_program: &Address,
+    params: &Params,
+) -> Instruction {
+    instruction(
+        ix::INIT_CONFIG,
+        bytes_of(params),
+        vec![
+            AccountMeta::new(*admin, true),
+            AccountMeta::new(*config, true),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new(vault_address(config), false),
+            AccountMeta::new_readonly(vault_authority_address(config), false),
+            AccountMeta::new_readonly(*token_program, false),
+            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+        ],
+    )
+}
+
+pub fn update_config(admin: &Address, config: &Address, params: &Params) -> Instruction {
+    instruction(
+        ix::UPDATE_CONFIG,
+        bytes_of(params),
+        vec![
+            AccountMeta::new_readonly(*admin, true),
+            AccountMeta::new(*config, false),
+        ],
+    )
+}
+
+pub fn open_tab(owner: &Address, config: &Address) -> Instruction {
+    instruction(
+        ix::OPEN_TAB,
+        &[],
+        vec![
+            AccountMeta::new(*owner, true),
+            AccountMeta::new(*config, false),
+            AccountMeta::new(tab_address(config, owner), false),
+            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+        ],
+    )
+}
+
+/// Accounts shared by deposit: who pays, and which tab.
+pub struct Deposit<'a> {
+    pub depositor: &'a Address,
+    pub config: &'a Address,
+    pub tab: &'a Address,
+    pub mint: &'a Address,
+    pub source: &'a Address,
+    pub token_program: &'a Address,
+}
+
+pub fn deposit(accounts: &Deposit, value: u64) -> Instruction {
+    instruction(
+        ix::DEPOSIT,
+        bytes_of(&amount(value)),
+        vec![
+            AccountMeta::new_readonly(*accounts.depositor, true),
+            AccountMeta::new_readonly(*accounts.config, false),
+            AccountMeta::new(*accounts.tab, false),
+            AccountMeta::new_readonly(*accounts.mint, false),
+            AccountMeta::new(*accounts.source, false),
+            AccountMeta::new(vault_address(accounts.config), false),
+            AccountMeta::new_readonly(*accounts.token_program, false),
+        ],
+    )
+}
+
+fn owner_accounts(owner: &Address, config: &Address) -> Vec<AccountMeta> {
+    vec![
+        AccountMeta::new_readonly(*owner, true),
+        AccountMeta::new_readonly(*config, false),
+        AccountMeta::new(tab_address(config, owner), false),
+    ]
+}
+
+pub fn add_signer(
+    owner: &Address,
+    config: &Address,
+    slot: u8,
+    key: &Address,
+    expires_at: i64,
+    cap: u64,
+) -> Instruction {
+    let args = AddSignerArgs {
+        slot,
+        key: *key,
+        expires_at: I64::new(expires_at),
+        cap: U64::new(cap),
+    };
+    instruction(ix::ADD_SIGNER, bytes_of(&args), owner_accounts(owner, config))
+}
+
+pub fn remove_signer(owner: &Address, config: &Address, slot: u8) -> Instruction {
+    instruction(
+        ix::REMOVE_SIGNER,
+        bytes_of(&SlotArgs { slot }),
+        owner_accounts(owner, config),
+    )
+}
+
+pub fn request_withdraw(owner: &Address, config: &Address, value: u64) -> Instruction {
+    instruction(
+        ix::REQUEST_WITHDRAW,
+        bytes_of(&amount(value)),
+        owner_accounts(owner, config),
+    )
+}
+
+/// `[vault, vault_authority, mint]` of a config.
+fn vault_accounts(config: &Address, mint: &Address) -> [AccountMeta; 3] {
+    [
+        AccountMeta::new(vault_address(config), false),
+        AccountMeta::new_readonly(vault_authority_address(config), false),
+        AccountMeta::new_readonly(*mint, false),
+    ]
+}
+
+/// Where a payout out of the vault goes.
+pub struct Payout<'a> {
+    pub config: &'a Address,
+    pub mint: &'a Address,
+    pub destination: &'a Address,
+    pub token_program: &'a Address,
+}
+
+pub fn withdraw(owner: &Address, payout: &Payout) -> Instruction {
+    owner_payout(ix::WITHDRAW, owner, payout, false)
+}
+
+pub fn close_tab(owner: &Address, payout: &Payout) -> Instruction {
+    owner_payout(ix::CLOSE_TAB, owner, payout, true)
+}
+
+fn owner_payout(discriminator: [u8; 8], owner: &Address, payout: &Payout, closes: bool) -> Instruction {
+    let mut accounts = vec![
+        if closes {
+            AccountMeta::new(*owner, true)
+        } else {
+            AccountMeta::new_readonly(*owner, true)
+        },
+        AccountMeta::new_readonly(*payout.config, false),
+        AccountMeta::new(tab_address(payout.config, owner), false),
+    ];
+    accounts.extend(vault_accounts(payout.config, payout.mint));
+    accounts.push(AccountMeta::new(*payout.destination, false));
+    accounts.push(AccountMeta::new_readonly(*payout.token_program, false));
+    instruction(discriminator, &[], accounts)
+}
+
+pub fn claim_credit(wallet: &Address, payout: &Payout, rent_payer: &Address) -> Instruction {
+    let mut accounts = vec![
+        AccountMeta::new_readonly(*wallet, true),
+        AccountMeta::new_readonly(*payout.config, false),
+        AccountMeta::new(credit_address(payout.config, wallet), false),
+    ];
+    accounts.extend(vault_accounts(payout.config, payout.mint));
+    accounts.push(AccountMeta::new(*payout.destination, false));
+    accounts.push(AccountMeta::new_readonly(*payout.token_program, false));
+    accounts.push(AccountMeta::new(*rent_payer, false));
+    instruction(ix::CLAIM_CREDIT, &[], accounts)
+}
+
+pub fn collect_fees(payout: &Payout) -> Instruction {
+    let mut accounts = vec![AccountMeta::new(*payout.config, false)];
+    accounts.extend(vault_accounts(payout.config, payout.mint));
+    accounts.push(AccountMeta::new(*payout.destination, false));
+    accounts.push(AccountMeta::new_readonly(*payout.token_program, false));
+    instruction(ix::COLLECT_FEES, &[], accounts)
+}
+
+/// A payee of a settlement: its wallet, the token account to pay, and whether to pass
+/// the wallet too (needed when the token account cannot be read, e.g. it was closed,
+/// and no credit exists yet).
+#[derive(Clone, Debug)]
+pub struct SettlePayee {
+    pub wallet: Address,
+    pub token_account: Address,
+    pub pass_wallet: bool,
+}
+
+/// One stream state to settle. Entries are `(payee wallet, amount)` sorted by wallet,
+/// exactly as signed; `previous` carries the settled entries for a top-up.
+#[derive(Clone, Debug)]
+pub struct SettleItem {
+    pub tab: Address,
+    pub slot: u8,
+    pub seq: u32,
+    pub fee_bps: u16,
+    pub entries: Vec<(Address, u64)>,
+    pub previous: Option<Vec<(Address, u64)>>,
+    pub signature: [u8; 64],
+    pub receipt: Option<[u8; 64]>,
+}
+
+/// What a settlement needs besides its items and payees.
+pub struct SettleAccounts<'a> {
+    pub settler: &'a Address,
+    pub config: &'a Address,
+    pub mint: &'a Address,
+    pub token_program: &'a Address,
+}
+
+pub fn settle(
+    accounts: &SettleAccounts,
+    items: &[SettleItem],
+    payees: &[SettlePayee],
+) -> Result<Instruction, MicropayError> {
+    let index_of = |wallet: &Address| {
+        payees
+            .iter()
+            .position(|payee| &payee.wallet == wallet)
+            .map(|index| index as u8)
+            .ok_or(MicropayError::BadPayeeIndex)
+    };
+    let count = |len: usize| u8::try_from(len).map_err(|_| MicropayError::TooManyItems);
+    let mut data = vec![count(payees.len())?];
+    data.extend(payees.iter().map(|payee| {
+        if payee.pass_wallet {
+            settle::PAYEE_WALLET_FOLLOWS
+        } else {
+            0
+        }
+    }));
+    data.push(count(items.len())?);
+    for item in items {
+        data.push(item.slot);
+        let mut flags = 0;
+        if item.previous.is_some() {
+            flags |= settle::ITEM_TOP_UP;
+        }
+        if item.receipt.is_some() {
+            flags |= settle::ITEM_RECEIPT;
+        }
+        data.push(flags);
+        data.extend_from_slice(&item.seq.to_le_bytes());
+        data.extend_from_slice(&item.fee_bps.to_le_bytes());
+        for entries in std::iter::once(&item.entries).chain(item.previous.as_ref()) {
+            data.push(count(entries.len())?);
+            for (wallet, amount) in entries {
+                data.push(index_of(wallet)?);
+                data.extend_from_slice(&amount.to_le_bytes());
+            }
+        }
+        data.extend_from_slice(&item.signature);
+        if let Some(receipt) = &item.receipt {
+            data.extend_from_slice(receipt);
+        }
+    }
+    let mut metas = vec![
+        AccountMeta::new(*accounts.settler, true),
+        AccountMeta::new(*accounts.config, false),
+    ];
+    metas.extend(vault_accounts(accounts.config, accounts.mint));
+    metas.push(AccountMeta::new_readonly(*accounts.token_program, false));
+    metas.push(AccountMeta::new_readonly(MEMO_PROGRAM_ID, false));
+    metas.push(AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false));
+    metas.extend(items.iter().map(|item| AccountMeta::new(item.tab, false)));
+    for payee in payees {
+        metas.push(AccountMeta::new(payee.token_account, false));
+        metas.push(AccountMeta::new(credit_address(accounts.config, &payee.wallet), false));
+        if payee.pass_wallet {
+            metas.push(AccountMeta::new_readonly(payee.wallet, false));
+        }
+    }
+    Ok(instruction(ix::SETTLE, &data, metas))
+}
