@@ -139,7 +139,11 @@ pub fn add_signer(
         expires_at: I64::new(expires_at),
         cap: U64::new(cap),
     };
-    instruction(ix::ADD_SIGNER, bytes_of(&args), owner_accounts(owner, config))
+    instruction(
+        ix::ADD_SIGNER,
+        bytes_of(&args),
+        owner_accounts(owner, config),
+    )
 }
 
 pub fn remove_signer(owner: &Address, config: &Address, slot: u8) -> Instruction {
@@ -183,7 +187,12 @@ pub fn close_tab(owner: &Address, payout: &Payout) -> Instruction {
     owner_payout(ix::CLOSE_TAB, owner, payout, true)
 }
 
-fn owner_payout(discriminator: [u8; 8], owner: &Address, payout: &Payout, closes: bool) -> Instruction {
+fn owner_payout(
+    discriminator: [u8; 8],
+    owner: &Address,
+    payout: &Payout,
+    closes: bool,
+) -> Instruction {
     let mut accounts = vec![
         if closes {
             AccountMeta::new(*owner, true)
@@ -309,10 +318,114 @@ pub fn settle(
     metas.extend(items.iter().map(|item| AccountMeta::new(item.tab, false)));
     for payee in payees {
         metas.push(AccountMeta::new(payee.token_account, false));
-        metas.push(AccountMeta::new(credit_address(accounts.config, &payee.wallet), false));
+        metas.push(AccountMeta::new(
+            credit_address(accounts.config, &payee.wallet),
+            false,
+        ));
         if payee.pass_wallet {
             metas.push(AccountMeta::new_readonly(payee.wallet, false));
         }
     }
     Ok(instruction(ix::SETTLE, &data, metas))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instruction::settle::Reader;
+
+    fn address(byte: u8) -> Address {
+        Address::new_from_array([byte; 32])
+    }
+
+    #[test]
+    fn settle_data_parses_back_as_built() {
+        let payees = vec![
+            SettlePayee {
+                wallet: address(1),
+                token_account: address(11),
+                pass_wallet: false,
+            },
+            SettlePayee {
+                wallet: address(2),
+                token_account: address(12),
+                pass_wallet: true,
+            },
+        ];
+        let open = SettleItem {
+            tab: address(20),
+            slot: 0,
+            seq: 7,
+            fee_bps: 100,
+            entries: vec![(address(1), 5), (address(2), 6)],
+            previous: None,
+            signature: [3; 64],
+            receipt: None,
+        };
+        let top_up = SettleItem {
+            tab: address(21),
+            slot: 2,
+            seq: 9,
+            fee_bps: 50,
+            entries: vec![(address(2), 10)],
+            previous: Some(vec![(address(2), 4)]),
+            signature: [4; 64],
+            receipt: Some([5; 64]),
+        };
+        let (settler, config, mint, token_program) =
+            (address(30), address(31), address(32), address(33));
+        let accounts = SettleAccounts {
+            settler: &settler,
+            config: &config,
+            mint: &mint,
+            token_program: &token_program,
+        };
+        let built = settle(&accounts, &[open, top_up], &payees).unwrap();
+        assert_eq!(built.data[..8], ix::SETTLE);
+        // 8 fixed, 2 tabs, 2 + 3 payee accounts.
+        assert_eq!(built.accounts.len(), 8 + 2 + 5);
+        assert_eq!(built.accounts[8].pubkey, address(20));
+        assert_eq!(built.accounts[14].pubkey, address(2));
+        assert!(!built.accounts[14].is_writable);
+
+        let mut reader = Reader::new(&built.data[8..]).unwrap();
+        assert_eq!(reader.payee_flags, &[0, settle::PAYEE_WALLET_FOLLOWS]);
+        assert_eq!(reader.item_count, 2);
+        let first = reader.next_item().unwrap().unwrap();
+        assert_eq!(
+            (first.slot, first.seq, first.fee_bps, first.top_up),
+            (0, 7, 100, false)
+        );
+        assert_eq!(
+            first.entries.iter().collect::<Vec<_>>(),
+            vec![(0, 5), (1, 6)]
+        );
+        assert!(first.receipt.is_none());
+        let second = reader.next_item().unwrap().unwrap();
+        assert_eq!((second.slot, second.seq, second.top_up), (2, 9, true));
+        assert_eq!(second.previous.iter().collect::<Vec<_>>(), vec![(1, 4)]);
+        assert_eq!(second.receipt, Some(&[5; 64]));
+        assert!(reader.next_item().unwrap().is_none());
+    }
+
+    #[test]
+    fn settle_data_with_trailing_bytes_or_too_many_entries_is_refused() {
+        // No payees, no items, one byte too many.
+        let mut reader = Reader::new(&[0, 0, 7]).unwrap();
+        assert_eq!(
+            reader.next_item().unwrap_err(),
+            MicropayError::InvalidInstruction
+        );
+        // One item: slot, flags, seq (4), fee (2), then an entry count above the limit.
+        let count = crate::MAX_ENTRIES as u8 + 1;
+        let data = [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, count];
+        let mut reader = Reader::new(&data).unwrap();
+        assert_eq!(reader.next_item().unwrap_err(), MicropayError::TooManyItems);
+        // Truncated.
+        let mut reader = Reader::new(&[0, 1, 0, 0, 0]).unwrap();
+        assert_eq!(
+            reader.next_item().unwrap_err(),
+            MicropayError::InvalidInstruction
+        );
+    }
 }

@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(&receipt[..4], b"MPR2");
         assert_eq!(state[4..], receipt[4..]);
         assert_eq!(StreamMessage::parse(&state), Ok((sample(), STATE_MAGIC)));
-        assert_eq!(StreamMessage::parse(&receipt), Ok((sample(), RECEIPT_MAGIC)));
+        assert_eq!(
+            StreamMessage::parse(&receipt),
+            Ok((sample(), RECEIPT_MAGIC))
+        );
     }
 
     #[test]

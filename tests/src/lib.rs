@@ -22,6 +22,7 @@ use solana_sdk::{
 
 pub use micropay_protocol as protocol;
 
+pub mod bytecode;
 pub mod e2e;
 
 pub use micropay_client::{native::program_test, Deployment};
