@@ -275,31 +275,40 @@ pub fn settle(
     };
     let count = |len: usize| u8::try_from(len).map_err(|_| MicropayError::TooManyItems);
     let mut data = vec![count(payees.len())?];
-    data.extend(payees.iter().map(|payee| {
+    let mut wallet_bits = vec![0u8; payees.len().div_ceil(8)];
+    for (index, payee) in payees.iter().enumerate() {
         if payee.pass_wallet {
-            settle::PAYEE_WALLET_FOLLOWS
-        } else {
-            0
+            wallet_bits[index / 8] |= 1 << (index % 8);
         }
-    }));
+    }
+    data.extend(wallet_bits);
+    let fee_bps = items.first().map_or(0, |item| item.fee_bps);
+    data.extend_from_slice(&fee_bps.to_le_bytes());
     data.push(count(items.len())?);
     for item in items {
-        data.push(item.slot);
-        let mut flags = 0;
+        if item.slot > settle::SLOT_MASK {
+            return Err(MicropayError::BadSlot);
+        }
+        let mut head = item.slot;
         if item.previous.is_some() {
-            flags |= settle::ITEM_TOP_UP;
+            head |= settle::ITEM_TOP_UP;
         }
         if item.receipt.is_some() {
-            flags |= settle::ITEM_RECEIPT;
+            head |= settle::ITEM_RECEIPT;
         }
-        data.push(flags);
-        data.extend_from_slice(&item.seq.to_le_bytes());
-        data.extend_from_slice(&item.fee_bps.to_le_bytes());
+        if item.fee_bps != fee_bps {
+            head |= settle::ITEM_OWN_FEE;
+        }
+        data.push(head);
+        settle::write_varint(&mut data, item.seq as u64);
+        if item.fee_bps != fee_bps {
+            data.extend_from_slice(&item.fee_bps.to_le_bytes());
+        }
         for entries in std::iter::once(&item.entries).chain(item.previous.as_ref()) {
             data.push(count(entries.len())?);
             for (wallet, amount) in entries {
                 data.push(index_of(wallet)?);
-                data.extend_from_slice(&amount.to_le_bytes());
+                settle::write_varint(&mut data, *amount);
             }
         }
         data.extend_from_slice(&item.signature);
@@ -389,7 +398,9 @@ mod tests {
         assert!(!built.accounts[14].is_writable);
 
         let mut reader = Reader::new(&built.data[8..]).unwrap();
-        assert_eq!(reader.payee_flags, &[0, settle::PAYEE_WALLET_FOLLOWS]);
+        assert_eq!(reader.payee_count, 2);
+        assert!(!reader.wallet_follows(0) && reader.wallet_follows(1));
+        assert_eq!(reader.fee_bps, 100);
         assert_eq!(reader.item_count, 2);
         let first = reader.next_item().unwrap().unwrap();
         assert_eq!(
@@ -402,7 +413,10 @@ mod tests {
         );
         assert!(first.receipt.is_none());
         let second = reader.next_item().unwrap().unwrap();
-        assert_eq!((second.slot, second.seq, second.top_up), (2, 9, true));
+        assert_eq!(
+            (second.slot, second.seq, second.fee_bps, second.top_up),
+            (2, 9, 50, true)
+        );
         assert_eq!(second.previous.iter().collect::<Vec<_>>(), vec![(1, 4)]);
         assert_eq!(second.receipt, Some(&[5; 64]));
         assert!(reader.next_item().unwrap().is_none());
@@ -410,19 +424,19 @@ mod tests {
 
     #[test]
     fn settle_data_with_trailing_bytes_or_too_many_entries_is_refused() {
-        // No payees, no items, one byte too many.
-        let mut reader = Reader::new(&[0, 0, 7]).unwrap();
+        // No payees, fee 0, no items, one byte too many.
+        let mut reader = Reader::new(&[0, 0, 0, 0, 7]).unwrap();
         assert_eq!(
             reader.next_item().unwrap_err(),
             MicropayError::InvalidInstruction
         );
-        // One item: slot, flags, seq (4), fee (2), then an entry count above the limit.
+        // One item: head, seq, then an entry count above the limit.
         let count = crate::MAX_ENTRIES as u8 + 1;
-        let data = [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, count];
+        let data = [0, 0, 0, 1, 0, 0, count];
         let mut reader = Reader::new(&data).unwrap();
         assert_eq!(reader.next_item().unwrap_err(), MicropayError::TooManyItems);
         // Truncated.
-        let mut reader = Reader::new(&[0, 1, 0, 0, 0]).unwrap();
+        let mut reader = Reader::new(&[0, 0, 0, 1, 0]).unwrap();
         assert_eq!(
             reader.next_item().unwrap_err(),
             MicropayError::InvalidInstruction

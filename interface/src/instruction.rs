@@ -75,32 +75,33 @@ pub fn fixed_args<T: Pod>(data: &[u8]) -> Result<&T, MicropayError> {
 /// vault (writable), vault_authority, mint, token_program, memo_program,
 /// system_program]`, then one tab (writable) per item, in item order, then per payee
 /// its token account (writable), its credit address (writable) and, where the
-/// payee's flags say so, the payee wallet.
+/// payee's bit says so, the payee wallet.
 ///
-/// Data after the discriminator:
+/// Data after the discriminator, compact because bytes bound how many streams one
+/// transaction settles (varints are unsigned LEB128, minimal):
 ///
 /// ```text
 /// payee_count  u8
-/// payee_flags  u8 x payee_count       bit 0: the wallet account follows
+/// wallet_bits  ceil(payee_count / 8) bytes; bit i: payee i's wallet account follows
+/// fee_bps      u16                   the signed fee of items without their own
 /// item_count   u8
 /// item         x item_count:
-///   slot       u8
-///   flags      u8                     bit 0: top-up, bit 1: carries a receipt
-///   seq        u32
-///   fee_bps    u16
-///   count      u8, then count x (payee index u8, amount u64)
-///   [top-up]   previous count u8, then previous entries as above
+///   head       u8      bits 0-2 slot, 3 top-up, 4 carries a receipt, 5 own fee
+///   seq        varint u32
+///   [fee_bps]  u16     with bit 5
+///   count      u8, then count x (payee index u8, amount varint u64)
+///   [previous] with bit 3: the settled entries, as above
 ///   signature  64
-///   [receipt]  64
+///   [receipt]  64      with bit 4
 /// ```
 pub mod settle {
     use super::*;
 
     pub const FIXED_ACCOUNTS: usize = 8;
-    pub const PAYEE_WALLET_FOLLOWS: u8 = 1;
-    pub const ITEM_TOP_UP: u8 = 1;
-    pub const ITEM_RECEIPT: u8 = 2;
-    pub const ENTRY_LEN: usize = 9;
+    pub const SLOT_MASK: u8 = 0b0000_0111;
+    pub const ITEM_TOP_UP: u8 = 1 << 3;
+    pub const ITEM_RECEIPT: u8 = 1 << 4;
+    pub const ITEM_OWN_FEE: u8 = 1 << 5;
 
     /// One item as it appears in the instruction data, borrowed from it.
     #[derive(Clone, Copy, Debug)]
@@ -115,30 +116,41 @@ pub mod settle {
         pub receipt: Option<&'a [u8; 64]>,
     }
 
-    /// Entries as `(payee index, amount)`, 9 bytes each.
+    /// Entries as `(payee index, amount)`, already checked to decode.
     #[derive(Clone, Copy, Debug)]
-    pub struct Entries<'a>(&'a [u8]);
+    pub struct Entries<'a> {
+        count: usize,
+        bytes: &'a [u8],
+    }
 
     impl<'a> Entries<'a> {
+        pub const EMPTY: Entries<'static> = Entries {
+            count: 0,
+            bytes: &[],
+        };
+
         pub fn len(&self) -> usize {
-            self.0.len() / ENTRY_LEN
+            self.count
         }
+
         pub fn is_empty(&self) -> bool {
-            self.0.is_empty()
+            self.count == 0
         }
+
         pub fn iter(&self) -> impl Iterator<Item = (u8, u64)> + 'a {
-            self.0.chunks_exact(ENTRY_LEN).map(|entry| {
-                (
-                    entry[0],
-                    u64::from_le_bytes(entry[1..].try_into().expect("8 bytes")),
-                )
+            let mut cursor = Cursor(self.bytes);
+            (0..self.count).map(move |_| {
+                let payee = cursor.u8().expect("checked when read");
+                (payee, cursor.varint().expect("checked when read"))
             })
         }
     }
 
-    /// The parsed header: payee flags, and the items still to read.
+    /// The parsed header, and the items still to read.
     pub struct Reader<'a> {
-        pub payee_flags: &'a [u8],
+        pub payee_count: usize,
+        wallet_bits: &'a [u8],
+        pub fee_bps: u16,
         pub item_count: usize,
         rest: &'a [u8],
         read: usize,
@@ -148,14 +160,23 @@ pub mod settle {
         pub fn new(data: &'a [u8]) -> Result<Self, MicropayError> {
             let mut cursor = Cursor(data);
             let payee_count = cursor.u8()? as usize;
-            let payee_flags = cursor.take(payee_count)?;
+            let wallet_bits = cursor.take(payee_count.div_ceil(8))?;
+            let fee_bps = u16::from_le_bytes(cursor.array()?);
             let item_count = cursor.u8()? as usize;
             Ok(Self {
-                payee_flags,
+                payee_count,
+                wallet_bits,
+                fee_bps,
                 item_count,
                 rest: cursor.0,
                 read: 0,
             })
+        }
+
+        /// Whether payee `index`'s wallet account follows its token and credit
+        /// accounts.
+        pub fn wallet_follows(&self, index: usize) -> bool {
+            self.wallet_bits[index / 8] & (1 << (index % 8)) != 0
         }
 
         /// The next item, or `None` once `item_count` items were read (then the
@@ -169,22 +190,26 @@ pub mod settle {
                 };
             }
             let mut cursor = Cursor(self.rest);
-            let slot = cursor.u8()?;
-            let flags = cursor.u8()?;
-            if flags & !(ITEM_TOP_UP | ITEM_RECEIPT) != 0 {
+            let head = cursor.u8()?;
+            if head & !(SLOT_MASK | ITEM_TOP_UP | ITEM_RECEIPT | ITEM_OWN_FEE) != 0 {
                 return Err(MicropayError::InvalidInstruction);
             }
-            let seq = u32::from_le_bytes(cursor.array()?);
-            let fee_bps = u16::from_le_bytes(cursor.array()?);
+            let seq =
+                u32::try_from(cursor.varint()?).map_err(|_| MicropayError::InvalidInstruction)?;
+            let fee_bps = if head & ITEM_OWN_FEE != 0 {
+                u16::from_le_bytes(cursor.array()?)
+            } else {
+                self.fee_bps
+            };
             let entries = cursor.entries()?;
-            let top_up = flags & ITEM_TOP_UP != 0;
+            let top_up = head & ITEM_TOP_UP != 0;
             let previous = if top_up {
                 cursor.entries()?
             } else {
-                Entries(&[])
+                Entries::EMPTY
             };
             let signature = cursor.take(64)?.try_into().expect("64 bytes");
-            let receipt = if flags & ITEM_RECEIPT != 0 {
+            let receipt = if head & ITEM_RECEIPT != 0 {
                 Some(cursor.take(64)?.try_into().expect("64 bytes"))
             } else {
                 None
@@ -192,7 +217,7 @@ pub mod settle {
             self.rest = cursor.0;
             self.read += 1;
             Ok(Some(Item {
-                slot,
+                slot: head & SLOT_MASK,
                 top_up,
                 seq,
                 fee_bps,
@@ -201,6 +226,19 @@ pub mod settle {
                 signature,
                 receipt,
             }))
+        }
+    }
+
+    /// Appends `value` as a minimal unsigned LEB128 varint.
+    pub fn write_varint(out: &mut impl Extend<u8>, mut value: u64) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.extend([byte]);
+                return;
+            }
+            out.extend([byte | 0x80]);
         }
     }
 
@@ -215,18 +253,92 @@ pub mod settle {
             self.0 = tail;
             Ok(head)
         }
+
         fn u8(&mut self) -> Result<u8, MicropayError> {
             Ok(self.take(1)?[0])
         }
+
         fn array<const N: usize>(&mut self) -> Result<[u8; N], MicropayError> {
             Ok(self.take(N)?.try_into().expect("N bytes"))
         }
+
+        /// A minimal unsigned LEB128 varint of at most 64 bits.
+        fn varint(&mut self) -> Result<u64, MicropayError> {
+            let mut value = 0u64;
+            for index in 0..10 {
+                let byte = self.u8()?;
+                let bits = (byte & 0x7f) as u64;
+                if index == 9 && bits > 1 {
+                    return Err(MicropayError::InvalidInstruction);
+                }
+                value |= bits << (7 * index);
+                if byte & 0x80 == 0 {
+                    if index > 0 && byte == 0 {
+                        // Not minimal: one encoding per value.
+                        return Err(MicropayError::InvalidInstruction);
+                    }
+                    return Ok(value);
+                }
+            }
+            Err(MicropayError::InvalidInstruction)
+        }
+
         fn entries(&mut self) -> Result<Entries<'a>, MicropayError> {
             let count = self.u8()? as usize;
             if count > MAX_ENTRIES {
                 return Err(MicropayError::TooManyItems);
             }
-            Ok(Entries(self.take(count * ENTRY_LEN)?))
+            let start = self.0;
+            for _ in 0..count {
+                self.u8()?;
+                self.varint()?;
+            }
+            let used = start.len() - self.0.len();
+            Ok(Entries {
+                count,
+                bytes: &start[..used],
+            })
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn varints_round_trip_and_only_minimal_ones_parse() {
+            for value in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+                let mut bytes = alloc_free::Buffer::default();
+                write_varint(&mut bytes, value);
+                assert_eq!(Cursor(bytes.as_slice()).varint(), Ok(value), "{value}");
+            }
+            assert!(Cursor(&[0x80, 0x00]).varint().is_err(), "overlong zero");
+            assert!(Cursor(&[0xff; 10]).varint().is_err(), "over 64 bits");
+            assert!(Cursor(&[0x80]).varint().is_err(), "truncated");
+        }
+
+        mod alloc_free {
+            /// A fixed buffer that `write_varint` can extend without `alloc`.
+            #[derive(Default)]
+            pub struct Buffer {
+                bytes: [u8; 16],
+                len: usize,
+            }
+
+            impl Buffer {
+                pub fn as_slice(&self) -> &[u8] {
+                    &self.bytes[..self.len]
+                }
+            }
+
+            impl Extend<u8> for Buffer {
+                fn extend<T: IntoIterator<Item = u8>>(&mut self, iter: T) {
+                    for byte in iter {
+                        self.bytes[self.len] = byte;
+                        self.len += 1;
+                    }
+                }
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ pub mod seeds {
 pub const MAX_SLOTS: usize = 5;
 /// Payees per signed state: small enough that the worst case (a top-up carrying old
 /// and new entries, without a lookup table) fits one transaction.
-pub const MAX_ENTRIES: usize = 8;
+pub const MAX_ENTRIES: usize = 5;
 /// The highest fee a config may charge: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
 pub const BPS_DENOMINATOR: u64 = 10_000;

@@ -18,9 +18,9 @@ use solana_sdk::{
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
-    system_instruction,
     transaction::{Transaction, TransactionError},
 };
+use solana_system_interface::instruction as system_instruction;
 
 pub use micropay_interface as interface;
 pub use spl_token_2022_interface::extension::ExtensionType;
@@ -133,6 +133,9 @@ impl Env {
         };
         let admin = env.admin.pubkey();
         env.airdrop(&admin, 10_000_000_000).await;
+        // The sequencer pays the rent of the credits its settlements create.
+        let sequencer = env.sequencer.pubkey();
+        env.airdrop(&sequencer, 1_000_000_000).await;
         env
     }
 
@@ -182,11 +185,112 @@ impl Env {
             .process_transaction_with_metadata(tx)
             .await?;
         result.result.map_err(BanksClientError::TransactionError)?;
-        let metadata = result.metadata.unwrap_or_default();
+        let metadata = result.metadata.expect("banks return metadata");
         Ok(Outcome {
             compute_units: metadata.compute_units_consumed,
             events: events_in_logs(&metadata.log_messages),
         })
+    }
+
+    /// Sends `ixs` as a v0 transaction paid and signed by `fee_payer` alone, with
+    /// every account that may be in a lookup table in one table installed for it, as
+    /// a relayer would send a settlement. Returns the outcome, the serialized size and
+    /// the number of accounts the transaction locks.
+    pub async fn send_v0(
+        &mut self,
+        fee_payer: &Keypair,
+        ixs: &[Instruction],
+    ) -> (Result<Outcome, BanksClientError>, usize, usize) {
+        use solana_sdk::message::{v0, AddressLookupTableAccount, VersionedMessage};
+        let programs: Vec<Pubkey> = ixs.iter().map(|ix| ix.program_id).collect();
+        let mut addresses: Vec<Pubkey> = Vec::new();
+        for meta in ixs.iter().flat_map(|ix| ix.accounts.iter()) {
+            if !meta.is_signer
+                && !programs.contains(&meta.pubkey)
+                && !addresses.contains(&meta.pubkey)
+            {
+                addresses.push(meta.pubkey);
+            }
+        }
+        let table = self.install_lookup_table(addresses.clone()).await;
+        let blockhash = self
+            .ctx
+            .get_new_latest_blockhash()
+            .await
+            .expect("blockhash");
+        let message = v0::Message::try_compile(
+            &fee_payer.pubkey(),
+            ixs,
+            &[AddressLookupTableAccount {
+                key: table,
+                addresses,
+            }],
+            blockhash,
+        )
+        .expect("v0 message");
+        let accounts = message.account_keys.len()
+            + message
+                .address_table_lookups
+                .iter()
+                .map(|lookup| lookup.writable_indexes.len() + lookup.readonly_indexes.len())
+                .sum::<usize>();
+        let tx = solana_sdk::transaction::VersionedTransaction::try_new(
+            VersionedMessage::V0(message),
+            &[fee_payer],
+        )
+        .expect("signed");
+        let bytes = bincode::serialize(&tx).expect("serialize").len();
+        let result = match self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+        {
+            Err(error) => Err(error),
+            Ok(result) => result
+                .result
+                .map_err(BanksClientError::TransactionError)
+                .map(|()| {
+                    let metadata = result.metadata.expect("banks return metadata");
+                    Outcome {
+                        compute_units: metadata.compute_units_consumed,
+                        events: events_in_logs(&metadata.log_messages),
+                    }
+                }),
+        };
+        (result, bytes, accounts)
+    }
+
+    /// Writes an active lookup table holding `addresses` into the bank.
+    async fn install_lookup_table(&mut self, addresses: Vec<Pubkey>) -> Pubkey {
+        use solana_address_lookup_table_interface::state::{AddressLookupTable, LookupTableMeta};
+        let slot = self.ctx.banks_client.get_root_slot().await.expect("slot");
+        if slot < 2 {
+            self.ctx.warp_to_slot(2).expect("warp");
+        }
+        let key = Pubkey::new_unique();
+        let data = AddressLookupTable {
+            meta: LookupTableMeta {
+                deactivation_slot: u64::MAX,
+                last_extended_slot: 0,
+                last_extended_slot_start_index: 0,
+                authority: None,
+                _padding: 0,
+            },
+            addresses: std::borrow::Cow::Owned(addresses),
+        }
+        .serialize_for_tests()
+        .expect("table");
+        let account = Account {
+            lamports: 1_000_000_000,
+            data,
+            owner: solana_address_lookup_table_interface::program::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.ctx
+            .set_account(&key, &solana_sdk::account::AccountSharedData::from(account));
+        key
     }
 
     pub async fn transaction(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Transaction {

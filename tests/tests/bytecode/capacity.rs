@@ -9,47 +9,10 @@ use micropay_interface::{
 };
 use micropay_tests::bytecode::*;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
-use solana_sdk::{
-    hash::Hash,
-    instruction::Instruction,
-    message::{v0, AddressLookupTableAccount, VersionedMessage},
-    pubkey::Pubkey,
-    signature::Keypair,
-    signer::Signer,
-    transaction::VersionedTransaction,
-};
+use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 const PACKET: usize = 1_232;
 const ACCOUNT_LOCKS: usize = 64;
-
-/// Serialized size and account count of a v0 transaction signed by the sequencer
-/// alone, every account but the signer and programs in one lookup table.
-fn v0_size(sequencer: &Keypair, ixs: &[Instruction]) -> (usize, usize) {
-    let programs: Vec<Pubkey> = ixs.iter().map(|ix| ix.program_id).collect();
-    let table: Vec<Pubkey> = ixs
-        .iter()
-        .flat_map(|ix| ix.accounts.iter().map(|meta| meta.pubkey))
-        .filter(|key| *key != sequencer.pubkey() && !programs.contains(key))
-        .collect();
-    let message = v0::Message::try_compile(
-        &sequencer.pubkey(),
-        ixs,
-        &[AddressLookupTableAccount {
-            key: Pubkey::new_unique(),
-            addresses: table,
-        }],
-        Hash::default(),
-    )
-    .unwrap();
-    let accounts = message.account_keys.len()
-        + message
-            .address_table_lookups
-            .iter()
-            .map(|lookup| lookup.writable_indexes.len() + lookup.readonly_indexes.len())
-            .sum::<usize>();
-    let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[sequencer]).unwrap();
-    (bincode::serialize(&tx).unwrap().len(), accounts)
-}
 
 struct Measured {
     streams: usize,
@@ -91,12 +54,12 @@ async fn measure(env: &mut Env, items: &[SettleItem], payees: &[SettlePayee]) ->
         ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
         settle,
     ];
-    let (bytes, accounts) = v0_size(&sequencer, &ixs);
+    let (result, bytes, accounts) = env.send_v0(&sequencer, &ixs).await;
     if bytes > PACKET || accounts > ACCOUNT_LOCKS {
         return None;
     }
-    // Past 1.4M compute units the transaction fails: that is the limit too.
-    let outcome = env.send(&ixs, &[&sequencer]).await.ok()?;
+    // Past 1.4M compute units the transaction fails: that is a limit too.
+    let outcome = result.ok()?;
     Some(Measured {
         streams: items.len(),
         compute_units: outcome.compute_units,
@@ -187,10 +150,8 @@ async fn the_worst_case_top_up_fits_one_transaction_without_a_table() {
         &settle_payees,
     )
     .unwrap();
-    let ixs = [
-        ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
-        settle,
-    ];
+    // Under the default 200k compute-unit limit: no compute-budget instruction.
+    let ixs = [settle];
     let message = solana_sdk::message::Message::new(&ixs, Some(&sequencer.pubkey()));
     let tx = solana_sdk::transaction::Transaction::new_unsigned(message);
     let bytes = bincode::serialize(&tx).unwrap().len();

@@ -202,7 +202,8 @@ async fn open_tab_adopts_a_prefunded_address() {
     let owner = solana_sdk::signature::Keypair::new();
     env.airdrop(&owner.pubkey(), 1_000_000_000).await;
     let tab = builders::tab_address(&env.config, &owner.pubkey());
-    env.airdrop(&tab, 1_000).await;
+    // Enough to be rent-exempt as an empty account, not enough for a tab.
+    env.airdrop(&tab, 1_000_000).await;
     let config = env.config;
     env.send(&[builders::open_tab(&owner.pubkey(), &config)], &[&owner])
         .await

@@ -3,6 +3,7 @@
 //! refusal asserts its error code and that nothing moved.
 
 mod capacity;
+mod compute_units;
 mod fuzz;
 mod lifecycle;
 mod mints;

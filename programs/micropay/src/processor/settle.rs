@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use micropay_interface::{
     event::{PayeePaid, StreamSettled},
-    instruction::settle::{Entries, Item, Reader, FIXED_ACCOUNTS, PAYEE_WALLET_FOLLOWS},
+    instruction::settle::{Entries, Item, Reader, FIXED_ACCOUNTS},
     seeds,
     state::{AccountLayout, Config, Credit, Params, Slot, I64, U16, U32, U64},
     MicropayError, ACCOUNT_VERSION, ID, MAX_ENTRIES, MAX_SLOTS, MEMO_PROGRAM_ID,
@@ -108,7 +108,7 @@ pub fn process(accounts: &mut [AccountView], data: &[u8]) -> ProgramResult {
     let (tabs, payee_accounts) = rest.split_at_mut(reader.item_count);
     let mut payees = resolve_payees(
         &PayeeAccounts {
-            flags: reader.payee_flags,
+            reader: &reader,
             accounts: payee_accounts,
             tabs,
         },
@@ -201,9 +201,9 @@ fn memo() -> ProgramResult {
 /// Reads each payee's wallet from its token account (whose owner field is the wallet
 /// the entries hash covers), else from the wallet account that follows, else from its
 /// existing credit; and whether the token account can receive now.
-/// The payee part of the accounts, with the flags saying how many each payee uses.
+/// The payee part of the accounts, with the reader saying how many each payee uses.
 struct PayeeAccounts<'a> {
-    flags: &'a [u8],
+    reader: &'a Reader<'a>,
     accounts: &'a [AccountView],
     tabs: &'a [AccountView],
 }
@@ -215,17 +215,14 @@ fn resolve_payees(
     vault: &Vault,
 ) -> Result<Vec<Payee>, ProgramError> {
     let PayeeAccounts {
-        flags,
+        reader,
         accounts,
         tabs,
     } = *payee_accounts;
-    let mut payees: Vec<Payee> = Vec::with_capacity(flags.len());
+    let mut payees: Vec<Payee> = Vec::with_capacity(reader.payee_count);
     let mut cursor = 0;
-    for &flag in flags {
-        if flag & !PAYEE_WALLET_FOLLOWS != 0 {
-            return Err(MicropayError::InvalidInstruction.into());
-        }
-        let wallet_follows = flag & PAYEE_WALLET_FOLLOWS != 0;
+    for index in 0..reader.payee_count {
+        let wallet_follows = reader.wallet_follows(index);
         let used = 2 + wallet_follows as usize;
         if cursor + used > accounts.len() {
             return Err(MicropayError::NotEnoughAccounts.into());
