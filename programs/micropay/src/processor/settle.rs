@@ -173,7 +173,6 @@ impl Payout<'_> {
             };
             emit(&PayeePaid {
                 wallet: payee.wallet,
-                token_account: *token_account.address(),
                 net: U64::new(net),
                 fee: U64::new(payee.fee),
                 credited: credited as u8,
@@ -289,7 +288,9 @@ fn settle_item(
     if index >= MAX_SLOTS {
         return Err(MicropayError::BadSlot.into());
     }
-    let mut slot: Slot = tab.slots[index];
+    let incarnation = tab.incarnation.get();
+    let balance = tab.balance.get();
+    let slot: &mut Slot = &mut tab.slots[index];
     if !slot.has_key() {
         return Err(MicropayError::SlotEmpty.into());
     }
@@ -331,7 +332,7 @@ fn settle_item(
 
     let message = StreamMessage {
         tab: tab_key,
-        incarnation: tab.incarnation.get(),
+        incarnation,
         slot: item.slot,
         epoch,
         seq: item.seq,
@@ -350,7 +351,6 @@ fn settle_item(
         }
     }
 
-    tab.balance = U64::new(checked_sub(tab.balance.get(), paid)?);
     let spent = checked_add(slot.spent.get(), paid)?;
     if index > 0 && spent > slot.cap.get() {
         return Err(MicropayError::SessionCapExceeded.into());
@@ -364,7 +364,7 @@ fn settle_item(
     slot.last_count = U16::new(item.entries.len() as u16);
     slot.last_total = U64::new(total);
     slot.last_entries_hash = entries_hash;
-    tab.slots[index] = slot;
+    tab.balance = U64::new(checked_sub(balance, paid)?);
     emit(&StreamSettled {
         tab: tab_key,
         slot: item.slot,
