@@ -210,3 +210,51 @@ async fn open_tab_adopts_a_prefunded_address() {
         .expect("open_tab adopts the pre-funded address");
     assert_eq!(env.tab(&tab).await.owner, owner.pubkey());
 }
+
+/// Every PDA is created or adopted: a config address, a vault address and a credit
+/// address that someone funded first do not block anything.
+#[tokio::test]
+async fn prefunded_config_vault_and_credit_addresses_are_adopted() {
+    let mut env = Env::without_config(TokenKind::Spl).await;
+    let mint = env.create_mint(&[]).await;
+    env.mint = mint;
+    let config = solana_sdk::signature::Keypair::new();
+    env.airdrop(&config.pubkey(), 1_000_000).await;
+    env.airdrop(&builders::vault_address(&config.pubkey()), 1_000_000)
+        .await;
+    let params = env.params();
+    env.init_config(&config, &mint, &params)
+        .await
+        .expect("init_config adopts");
+    env.config = config.pubkey();
+    assert_eq!(env.vault_balance().await, 0, "the vault is a token account");
+
+    let payer = env.new_payer(10_000, 10_000).await;
+    let payee = env.new_payee().await;
+    env.close_token_account(&payee.token_account, &payee.wallet)
+        .await;
+    let credit = builders::credit_address(&env.config, &payee.wallet.pubkey());
+    env.airdrop(&credit, 1_000_000).await;
+    let entries = vec![(payee.wallet.pubkey(), 1_000)];
+    let message = env.open_state(&payer.tab, 0, 1, &entries).await;
+    let sequencer = env.sequencer.insecure_clone();
+    let settle_payee = builders::SettlePayee {
+        pass_wallet: true,
+        ..payee.settle_payee()
+    };
+    env.settle(
+        &sequencer,
+        &[item(&message, &payer.owner, &entries)],
+        &[settle_payee],
+    )
+    .await
+    .expect("credit adopted");
+    assert_eq!(
+        env.credit(&payee.wallet.pubkey())
+            .await
+            .unwrap()
+            .amount
+            .get(),
+        990
+    );
+}

@@ -554,3 +554,56 @@ async fn malformed_settlements_are_refused() {
         .refused(&sequencer, &[unsorted], MicropayError::EntriesNotSorted)
         .await;
 }
+
+/// Point 5: the program decides at execution. A payee frozen after the settlement
+/// was simulated (as a relayer does before sending) is credited, not a failure.
+#[tokio::test]
+async fn a_payee_frozen_between_simulation_and_landing_is_credited() {
+    let mut scene = Scene::new().await;
+    let state = scene.state(1, 1_000, 2_000).await;
+    let sequencer = scene.env.sequencer.insecure_clone();
+    let token_program = TokenKind::Spl.program_id();
+    let config = scene.env.config;
+    let mint = scene.env.mint;
+    let settle = builders::settle(
+        &builders::SettleAccounts {
+            settler: &sequencer.pubkey(),
+            config: &config,
+            mint: &mint,
+            token_program: &token_program,
+        },
+        &[state],
+        &scene.payees(),
+    )
+    .unwrap();
+    let tx = scene
+        .env
+        .transaction(&[settle.clone()], &[&sequencer])
+        .await;
+    let simulated = scene
+        .env
+        .ctx
+        .banks_client
+        .simulate_transaction(tx)
+        .await
+        .unwrap();
+    assert!(simulated.result.unwrap().is_ok(), "simulation pays both");
+    let bob_account = scene.bob.token_account;
+    scene.env.freeze(&bob_account).await;
+    scene
+        .env
+        .send(&[settle], &[&sequencer])
+        .await
+        .expect("lands");
+    assert_eq!(
+        scene.env.token_balance(&scene.alice.token_account).await,
+        990
+    );
+    assert_eq!(scene.env.token_balance(&bob_account).await, 0);
+    let credit = scene
+        .env
+        .credit(&scene.bob.wallet.pubkey())
+        .await
+        .expect("credited");
+    assert_eq!(credit.amount.get(), 1_980);
+}
