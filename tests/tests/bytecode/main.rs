@@ -5,6 +5,7 @@
 mod capacity;
 mod compute_units;
 mod fuzz;
+mod invariants;
 mod lifecycle;
 mod mints;
 mod sessions;
