@@ -25,6 +25,12 @@ macro_rules! events {
             impl Event for $name {
                 const DISCRIMINATOR: [u8; 8] = discriminator::event(stringify!($name));
             }
+
+            impl crate::state::Described for $name {
+                const NAME: &'static str = stringify!($name);
+                const FIELDS: &'static [(&'static str, &'static str)] =
+                    &[$((stringify!($field), stringify!($ty)),)*];
+            }
         )*
 
         /// Any micropay event.

@@ -41,25 +41,31 @@ pub const CLAIM_CREDIT: [u8; 8] = instruction("claim_credit");
 /// (writable, owned by the fee destination), token_program]`. Anyone may call it.
 pub const COLLECT_FEES: [u8; 8] = instruction("collect_fees");
 
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C)]
-pub struct AmountArgs {
-    pub amount: U64,
+layout! {
+    #[derive(Clone, Copy, Debug, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct AmountArgs {
+        pub amount: U64,
+    }
 }
 
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C)]
-pub struct SlotArgs {
-    pub slot: u8,
+layout! {
+    #[derive(Clone, Copy, Debug, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct SlotArgs {
+        pub slot: u8,
+    }
 }
 
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C)]
-pub struct AddSignerArgs {
-    pub slot: u8,
-    pub key: Address,
-    pub expires_at: I64,
-    pub cap: U64,
+layout! {
+    #[derive(Clone, Copy, Debug, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct AddSignerArgs {
+        pub slot: u8,
+        pub key: Address,
+        pub expires_at: I64,
+        pub cap: U64,
+    }
 }
 
 pub type ConfigArgs = Params;

@@ -7,6 +7,28 @@
 #[cfg(feature = "client")]
 extern crate std;
 
+/// Declares an account or argument layout and records its field names and types,
+/// from which the IDL is generated.
+macro_rules! layout {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl $crate::state::Described for $name {
+            const NAME: &'static str = stringify!($name);
+            const FIELDS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($field), stringify!($ty)),)*];
+        }
+    };
+}
+
 pub mod discriminator;
 pub mod error;
 pub mod event;
@@ -15,6 +37,8 @@ pub mod state;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "idl")]
+pub mod idl;
 
 pub use error::MicropayError;
 pub use solana_address::Address;

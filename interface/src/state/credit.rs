@@ -7,18 +7,20 @@ use solana_address::Address;
 use super::{AccountLayout, U64};
 use crate::discriminator;
 
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C)]
-pub struct Credit {
-    pub discriminator: [u8; 8],
-    pub version: u8,
-    pub bump: u8,
-    pub _padding: [u8; 6],
-    pub config: Address,
-    pub wallet: Address,
-    pub amount: U64,
-    /// Paid the account's rent; gets it back when the credit is claimed.
-    pub rent_payer: Address,
+layout! {
+    #[derive(Clone, Copy, Debug, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Credit {
+        pub discriminator: [u8; 8],
+        pub version: u8,
+        pub bump: u8,
+        pub _padding: [u8; 6],
+        pub config: Address,
+        pub wallet: Address,
+        pub amount: U64,
+        /// Paid the account's rent; gets it back when the credit is claimed.
+        pub rent_payer: Address,
+    }
 }
 
 impl AccountLayout for Credit {

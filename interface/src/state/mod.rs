@@ -42,6 +42,12 @@ le_int!(U32, u32, 4);
 le_int!(U64, u64, 8);
 le_int!(I64, i64, 8);
 
+/// A layout whose fields the IDL lists: names, and types as written in the source.
+pub trait Described {
+    const NAME: &'static str;
+    const FIELDS: &'static [(&'static str, &'static str)];
+}
+
 /// An account type with an 8-byte Anchor discriminator and a fixed length.
 pub trait AccountLayout: Pod {
     const DISCRIMINATOR: [u8; 8];

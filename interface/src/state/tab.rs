@@ -9,31 +9,33 @@ use crate::{discriminator, MAX_SLOTS};
 pub const KEY_KIND_NONE: u8 = 0;
 pub const KEY_KIND_ED25519: u8 = 1;
 
-/// One stream: a key that signs states, its limits, its epoch and its last
-/// settlement (what a top-up is checked against).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
-#[repr(C)]
-pub struct Slot {
-    pub key: Address,
-    /// `KEY_KIND_*`; room for another signature scheme without migrating tabs.
-    pub key_kind: u8,
-    pub _padding: [u8; 7],
-    /// The sequencer receipts this key's states only before this time.
-    pub expires_at: I64,
-    /// States signed by this key settle until this time.
-    pub valid_until: I64,
-    /// The most this key may spend in its life in the slot, and what it has spent.
-    pub cap: U64,
-    pub spent: U64,
-    /// The stream's open epoch; it never resets, even when the slot is reused.
-    pub epoch: U64,
-    pub last_seq: U32,
-    pub last_count: U16,
-    pub _padding2: [u8; 2],
-    pub last_total: U64,
-    pub last_entries_hash: [u8; 32],
-    /// When epoch `epoch - 1` was settled (0: never). A top-up's window starts here.
-    pub last_settled_at: I64,
+layout! {
+    /// One stream: a key that signs states, its limits, its epoch and its last
+    /// settlement (what a top-up is checked against).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Slot {
+        pub key: Address,
+        /// `KEY_KIND_*`; room for another signature scheme without migrating tabs.
+        pub key_kind: u8,
+        pub _padding: [u8; 7],
+        /// The sequencer receipts this key's states only before this time.
+        pub expires_at: I64,
+        /// States signed by this key settle until this time.
+        pub valid_until: I64,
+        /// The most this key may spend in its life in the slot, and what it has spent.
+        pub cap: U64,
+        pub spent: U64,
+        /// The stream's open epoch; it never resets, even when the slot is reused.
+        pub epoch: U64,
+        pub last_seq: U32,
+        pub last_count: U16,
+        pub _padding2: [u8; 2],
+        pub last_total: U64,
+        pub last_entries_hash: [u8; 32],
+        /// When epoch `epoch - 1` was settled (0: never). A top-up's window starts here.
+        pub last_settled_at: I64,
+    }
 }
 
 impl Slot {
@@ -58,22 +60,24 @@ impl Slot {
     }
 }
 
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C)]
-pub struct Tab {
-    pub discriminator: [u8; 8],
-    pub version: u8,
-    pub bump: u8,
-    pub _padding: [u8; 6],
-    pub config: Address,
-    pub owner: Address,
-    /// Binds signed states to this life of the tab; never reused.
-    pub incarnation: U64,
-    pub balance: U64,
-    pub withdraw_amount: U64,
-    /// When the pending withdrawal was requested (0: none).
-    pub withdraw_requested_at: I64,
-    pub slots: [Slot; MAX_SLOTS],
+layout! {
+    #[derive(Clone, Copy, Debug, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Tab {
+        pub discriminator: [u8; 8],
+        pub version: u8,
+        pub bump: u8,
+        pub _padding: [u8; 6],
+        pub config: Address,
+        pub owner: Address,
+        /// Binds signed states to this life of the tab; never reused.
+        pub incarnation: U64,
+        pub balance: U64,
+        pub withdraw_amount: U64,
+        /// When the pending withdrawal was requested (0: none).
+        pub withdraw_requested_at: I64,
+        pub slots: [Slot; MAX_SLOTS],
+    }
 }
 
 impl AccountLayout for Tab {
