@@ -59,9 +59,8 @@ pub mod seeds {
 
 /// Stream slots per tab: slot 0 is the owner's, the rest hold session signers.
 pub const MAX_SLOTS: usize = 5;
-/// Payees per signed state: small enough that the worst case (a top-up carrying old
-/// and new entries, without a lookup table) fits one transaction.
-pub const MAX_ENTRIES: usize = 5;
+/// Payees per signed state, a protocol constant.
+pub use micropay_protocol::MAX_ENTRIES;
 /// The highest fee a config may charge: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
 pub const BPS_DENOMINATOR: u64 = 10_000;

@@ -1,9 +1,11 @@
 //! The micropay tip protocol, shared by the on-chain program and every off-chain client
 //! so that both sides agree on a tip byte for byte.
 //!
-//! The core (message layout, entries hashing, precompile layout, settle wire types,
-//! epoch state) is `no_std` + `alloc` and is what the program compiles for SBF.
-//! The `client` feature adds signing, PDA derivation and instruction builders.
+//! v2 (`stream`, `ed25519`, `scalar`, `fee`, `entries`) is `no_std` + `alloc` and is
+//! what the v2 program compiles for SBF: the `MPT2` state and `MPR2` receipt, the
+//! stream state clients extend tip by tip, the one strict signature predicate, fee
+//! arithmetic. The `v1` feature keeps the v1 message, precompile layout and settle
+//! wire types until v1 is retired; `client` adds v1 signing and builders.
 #![no_std]
 
 extern crate alloc;
@@ -35,7 +37,9 @@ pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
 pub use settle::{SettleEntry, SettleItem};
 #[cfg(feature = "v1")]
 pub use state::EpochState;
-pub use stream::{StreamMessage, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN};
+pub use stream::{
+    StreamMessage, StreamState, MAX_ENTRIES, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN,
+};
 
 /// PDA seeds, shared so the program's constraints and clients' derivations match.
 pub mod seeds {

@@ -13,9 +13,15 @@
 //! count        2
 //! ```
 
+use alloc::{collections::BTreeMap, vec::Vec};
+
 use solana_address::Address;
 
-use crate::ProtocolError;
+use crate::{entries_hash, ProtocolError};
+
+/// Payees per signed state: small enough that the worst case (a top-up carrying old
+/// and new entries, without a lookup table) fits one settlement transaction.
+pub const MAX_ENTRIES: usize = 5;
 
 pub const STATE_MAGIC: [u8; 4] = *b"MPT2";
 pub const RECEIPT_MAGIC: [u8; 4] = *b"MPR2";
@@ -96,8 +102,103 @@ impl StreamMessage {
     }
 }
 
+/// One epoch of one stream as a client extends it, tip by tip: `payee wallet ->
+/// amount`, ordered by the wallet's bytes as the entries hash requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamState {
+    pub tab: Address,
+    pub incarnation: u64,
+    pub slot: u8,
+    pub epoch: u64,
+    pub seq: u32,
+    pub fee_bps: u16,
+    pub entries: BTreeMap<Address, u64>,
+}
+
+impl StreamState {
+    /// The empty state that opens `epoch` of the stream.
+    pub fn new(tab: Address, incarnation: u64, slot: u8, epoch: u64, fee_bps: u16) -> Self {
+        Self {
+            tab,
+            incarnation,
+            slot,
+            epoch,
+            seq: 0,
+            fee_bps,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// The state after one more tip of `amount` to `payee`.
+    pub fn tip(&self, payee: Address, amount: u64) -> Result<Self, ProtocolError> {
+        if amount == 0 {
+            return Err(ProtocolError::ZeroAmount);
+        }
+        let mut next = self.clone();
+        let entry = next.entries.entry(payee).or_insert(0);
+        *entry = entry.checked_add(amount).ok_or(ProtocolError::Overflow)?;
+        if next.entries.len() > MAX_ENTRIES {
+            return Err(ProtocolError::TooManyEntries);
+        }
+        next.total_checked()?;
+        next.seq = next.seq.checked_add(1).ok_or(ProtocolError::Overflow)?;
+        Ok(next)
+    }
+
+    fn total_checked(&self) -> Result<u64, ProtocolError> {
+        self.entries
+            .values()
+            .try_fold(0u64, |total, amount| total.checked_add(*amount))
+            .ok_or(ProtocolError::Overflow)
+    }
+
+    /// The sum of the entries (every state reachable by `tip` has one that fits).
+    pub fn total(&self) -> u64 {
+        self.total_checked().expect("tip keeps the total in range")
+    }
+
+    /// The entries in signed order.
+    pub fn entry_list(&self) -> Vec<(Address, u64)> {
+        self.entries
+            .iter()
+            .map(|(payee, amount)| (*payee, *amount))
+            .collect()
+    }
+
+    /// Whether this state may replace `earlier` of the same stream and epoch: a higher
+    /// seq and no payee's amount lower (what a top-up requires on chain).
+    pub fn extends(&self, earlier: &StreamState) -> bool {
+        self.tab == earlier.tab
+            && self.incarnation == earlier.incarnation
+            && self.slot == earlier.slot
+            && self.epoch == earlier.epoch
+            && self.seq > earlier.seq
+            && earlier
+                .entries
+                .iter()
+                .all(|(payee, amount)| self.entries.get(payee).is_some_and(|now| now >= amount))
+    }
+
+    /// The message a stream key signs for this state (and a sequencer receipts).
+    pub fn message(&self) -> StreamMessage {
+        StreamMessage {
+            tab: self.tab,
+            incarnation: self.incarnation,
+            slot: self.slot,
+            epoch: self.epoch,
+            seq: self.seq,
+            fee_bps: self.fee_bps,
+            total: self.total(),
+            entries_hash: entries_hash(self.entries.iter().map(|(payee, amount)| (payee, *amount))),
+            count: self.entries.len() as u16,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use alloc::vec;
+
     use super::*;
 
     fn sample() -> StreamMessage {
@@ -139,6 +240,35 @@ mod tests {
         assert_eq!(
             StreamMessage::parse(&receipt),
             Ok((sample(), RECEIPT_MAGIC))
+        );
+    }
+
+    #[test]
+    fn tips_accumulate_sorted_within_the_entry_limit() {
+        let tab = Address::new_from_array([1; 32]);
+        let payee = |byte| Address::new_from_array([byte; 32]);
+        let empty = StreamState::new(tab, 7, 1, 3, 100);
+        let one = empty.tip(payee(9), 5).unwrap();
+        let two = one.tip(payee(2), 6).unwrap().tip(payee(9), 1).unwrap();
+        assert_eq!(two.seq, 3);
+        assert_eq!(two.total(), 12);
+        assert_eq!(two.entry_list(), vec![(payee(2), 6), (payee(9), 6)]);
+        assert!(two.extends(&one) && !one.extends(&two) && !two.extends(&two));
+        let message = two.message();
+        assert_eq!(
+            (message.slot, message.epoch, message.seq, message.count),
+            (1, 3, 3, 2)
+        );
+        assert_eq!(empty.tip(payee(1), 0), Err(ProtocolError::ZeroAmount));
+        assert_eq!(one.tip(payee(9), u64::MAX), Err(ProtocolError::Overflow));
+        let mut full = empty.clone();
+        for byte in 0..MAX_ENTRIES as u8 {
+            full = full.tip(payee(byte), 1).unwrap();
+        }
+        assert_eq!(full.tip(payee(200), 1), Err(ProtocolError::TooManyEntries));
+        assert!(
+            full.tip(payee(0), 1).is_ok(),
+            "an existing payee still fits"
         );
     }
 
