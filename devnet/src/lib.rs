@@ -1,0 +1,228 @@
+//! A local network for micropay v2: an in-process `solana-test-validator` that loads
+//! the program's SBF bytecode (`scripts/build-sbf`) as an upgradeable program, with
+//! helpers to send transactions and to set up a deployment (mint, config, vault).
+//! Development tooling: the user-facing crates do not depend on it.
+
+use std::path::PathBuf;
+
+use anyhow::{ensure, Context};
+use micropay_interface::{
+    client as builders,
+    state::{Params, I64, U16},
+};
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc::rpc::JsonRpcConfig;
+use solana_sdk::{
+    instruction::Instruction,
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::{Keypair, Signature},
+    signer::Signer,
+    transaction::Transaction,
+};
+use solana_system_interface::instruction as system_instruction;
+use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
+
+/// Where `scripts/build-sbf` writes the program.
+pub fn program_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../programs/micropay/target/deploy/micropay_program.so")
+}
+
+/// A running validator with the micropay program deployed at its id.
+pub struct Devnet {
+    validator: TestValidator,
+    /// Funded at genesis; pays for everything the devnet sets up.
+    pub faucet: Keypair,
+    _ledger: tempfile::TempDir,
+}
+
+impl Devnet {
+    pub async fn start() -> anyhow::Result<Self> {
+        let program = program_path();
+        ensure!(
+            program.exists(),
+            "{} is missing: run scripts/build-sbf",
+            program.display()
+        );
+        let ledger = tempfile::tempdir()?;
+        let mut genesis = TestValidatorGenesis::default();
+        genesis
+            .ledger_path(ledger.path())
+            .rpc_config(JsonRpcConfig {
+                enable_rpc_transaction_history: true,
+                // Keeps transactions' logs, where clients read the program's events.
+                enable_extended_tx_metadata_storage: true,
+                ..JsonRpcConfig::default_for_test()
+            })
+            .add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+                program_id: micropay_interface::ID,
+                loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+                upgrade_authority: Pubkey::default(),
+                program_path: program,
+            }]);
+        let (validator, faucet) = genesis.start_async().await;
+        Ok(Self {
+            validator,
+            faucet,
+            _ledger: ledger,
+        })
+    }
+
+    pub fn rpc_url(&self) -> String {
+        self.validator.rpc_url()
+    }
+
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new_with_commitment(self.rpc_url(), CommitmentConfig::confirmed())
+    }
+
+    /// Sends `ixs` paid by the faucet and signed by `signers`, and waits for
+    /// confirmation.
+    pub async fn send(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> anyhow::Result<Signature> {
+        let rpc = self.rpc();
+        let blockhash = rpc.get_latest_blockhash().await?;
+        let mut all: Vec<&Keypair> = vec![&self.faucet];
+        all.extend_from_slice(signers);
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&self.faucet.pubkey()), &all, blockhash);
+        Ok(rpc.send_and_confirm_transaction(&tx).await?)
+    }
+
+    pub async fn fund(&self, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+        let ix = system_instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        self.send(&[ix], &[]).await.map(|_| ())
+    }
+
+    /// A new SPL Token account of `mint` owned by `owner`.
+    pub async fn token_account(&self, mint: &Pubkey, owner: &Pubkey) -> anyhow::Result<Pubkey> {
+        let account = Keypair::new();
+        let space = spl_token_interface::state::Account::LEN;
+        let rent = self
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
+        let ixs = [
+            system_instruction::create_account(
+                &self.faucet.pubkey(),
+                &account.pubkey(),
+                rent,
+                space as u64,
+                &spl_token_interface::ID,
+            ),
+            spl_token_interface::instruction::initialize_account3(
+                &spl_token_interface::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )?,
+        ];
+        self.send(&ixs, &[&account]).await?;
+        Ok(account.pubkey())
+    }
+
+    pub async fn token_balance(&self, account: &Pubkey) -> anyhow::Result<u64> {
+        let data = self.rpc().get_account_data(account).await?;
+        Ok(
+            spl_token_interface::state::Account::unpack_from_slice(&data)
+                .context("a token account")?
+                .amount,
+        )
+    }
+}
+
+/// A micropay config on the devnet: an SPL mint whose authority is the faucet, a
+/// sequencer key, and the config with its vault.
+pub struct Deployment {
+    pub config: Pubkey,
+    pub mint: Pubkey,
+    pub admin: Keypair,
+    pub sequencer: Keypair,
+    pub params: Params,
+}
+
+impl Deployment {
+    pub const DECIMALS: u8 = 6;
+
+    pub async fn create(devnet: &Devnet, fee_bps: u16) -> anyhow::Result<Self> {
+        let mint = Keypair::new();
+        let space = spl_token_interface::state::Mint::LEN;
+        let rent = devnet
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
+        let faucet = devnet.faucet.pubkey();
+        devnet
+            .send(
+                &[
+                    system_instruction::create_account(
+                        &faucet,
+                        &mint.pubkey(),
+                        rent,
+                        space as u64,
+                        &spl_token_interface::ID,
+                    ),
+                    spl_token_interface::instruction::initialize_mint2(
+                        &spl_token_interface::ID,
+                        &mint.pubkey(),
+                        &faucet,
+                        None,
+                        Self::DECIMALS,
+                    )?,
+                ],
+                &[&mint],
+            )
+            .await?;
+        let admin = Keypair::new();
+        let sequencer = Keypair::new();
+        devnet.fund(&admin.pubkey(), 1_000_000_000).await?;
+        devnet.fund(&sequencer.pubkey(), 1_000_000_000).await?;
+        let params = Params {
+            sequencer: sequencer.pubkey(),
+            fee_destination: admin.pubkey(),
+            withdrawal_delay: I64::new(micropay_interface::MIN_WITHDRAWAL_DELAY),
+            top_up_window: I64::new(micropay_interface::MIN_TOP_UP_WINDOW),
+            fee_bps: U16::new(fee_bps),
+            _padding: [0; 6],
+        };
+        let config = Keypair::new();
+        let init = builders::init_config(
+            &admin.pubkey(),
+            &config.pubkey(),
+            &mint.pubkey(),
+            &spl_token_interface::ID,
+            &params,
+        );
+        devnet.send(&[init], &[&admin, &config]).await?;
+        Ok(Self {
+            config: config.pubkey(),
+            mint: mint.pubkey(),
+            admin,
+            sequencer,
+            params,
+        })
+    }
+
+    /// Mints `amount` to `account` (the faucet is the mint authority).
+    pub async fn mint_to(
+        &self,
+        devnet: &Devnet,
+        account: &Pubkey,
+        amount: u64,
+    ) -> anyhow::Result<()> {
+        let ix = spl_token_interface::instruction::mint_to(
+            &spl_token_interface::ID,
+            &self.mint,
+            account,
+            &devnet.faucet.pubkey(),
+            &[],
+            amount,
+        )?;
+        devnet.send(&[ix], &[]).await.map(|_| ())
+    }
+}
