@@ -84,7 +84,7 @@ pub fn is_canonical_point_encoding(encoding: &[u8; 32]) -> bool {
         y == SMALL_ORDER_ENCODINGS[1] || y == SMALL_ORDER_ENCODINGS[4]
     };
     let sign = encoding[31] & 0x80 != 0;
-    !y_at_least_p && !(x_is_zero && sign)
+    !(y_at_least_p || (x_is_zero && sign))
 }
 
 /// Whether a key may be registered as a stream or sequencer key: a canonical encoding
