@@ -22,8 +22,8 @@ struct Measured {
 }
 
 /// Settles `streams` one-tip states of distinct payers to distinct payees, if the
-/// transaction fits.
-async fn fans(env: &mut Env, streams: usize) -> Option<Measured> {
+/// transaction fits; otherwise its bytes and accounts.
+async fn fans(env: &mut Env, streams: usize) -> Result<Measured, (usize, usize)> {
     let mut items: Vec<SettleItem> = Vec::new();
     let mut payees: Vec<SettlePayee> = Vec::new();
     for _ in 0..streams {
@@ -37,7 +37,11 @@ async fn fans(env: &mut Env, streams: usize) -> Option<Measured> {
     measure(env, &items, &payees).await
 }
 
-async fn measure(env: &mut Env, items: &[SettleItem], payees: &[SettlePayee]) -> Option<Measured> {
+async fn measure(
+    env: &mut Env,
+    items: &[SettleItem],
+    payees: &[SettlePayee],
+) -> Result<Measured, (usize, usize)> {
     let sequencer = env.sequencer.insecure_clone();
     let settle = builders::settle(
         &builders::SettleAccounts {
@@ -56,11 +60,11 @@ async fn measure(env: &mut Env, items: &[SettleItem], payees: &[SettlePayee]) ->
     ];
     let (result, bytes, accounts) = env.send_v0(&sequencer, &ixs).await;
     if bytes > PACKET || accounts > ACCOUNT_LOCKS {
-        return None;
+        return Err((bytes, accounts));
     }
     // Past 1.4M compute units the transaction fails: that is a limit too.
-    let outcome = result.ok()?;
-    Some(Measured {
+    let outcome = result.map_err(|_| (bytes, accounts))?;
+    Ok(Measured {
         streams: items.len(),
         compute_units: outcome.compute_units,
         bytes,
@@ -77,8 +81,12 @@ async fn capacity_of_a_settlement_on_the_bytecode() {
     println!("|---|---|---|---|---|---|---|");
     let mut most = 0;
     for streams in [1, 4, 8].into_iter().chain(9..=24) {
-        let Some(measured) = fans(&mut env, streams).await else {
-            break;
+        let measured = match fans(&mut env, streams).await {
+            Ok(measured) => measured,
+            Err((bytes, accounts)) => {
+                println!("{streams} streams do not fit: {bytes} bytes, {accounts} accounts");
+                break;
+            }
         };
         most = streams;
         {
