@@ -24,6 +24,14 @@ async fn lifecycle(token: TokenKind) {
         payer.owner.pubkey(),
         "slot 0 is the owner's stream"
     );
+    // Point 2: incarnations come from this cluster's deployment id and the tab counter,
+    // so the same config keypair on another cluster signs for other incarnations.
+    let digest =
+        solana_sha256_hasher::hashv(&[&config.deployment_id, &0u64.to_le_bytes()]).to_bytes();
+    assert_eq!(
+        tab.incarnation.get(),
+        u64::from_le_bytes(digest[..8].try_into().unwrap())
+    );
     assert_eq!(env.vault_balance().await, 600_000);
 
     // One payee can receive; the other closed its token account and is credited.
