@@ -11,7 +11,7 @@ use anyhow::{bail, ensure, Context};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use micropay_client::localnet::{wait_settled, LocalDeployment};
-use micropay_relayer::{run::RelayerArgs, store::SqlStore};
+use micropay_relayer_v1::{run::RelayerArgs, store::SqlStore};
 use serde::Serialize;
 
 use crate::{
@@ -117,7 +117,7 @@ impl RelayerProcess {
             .env(
                 "RUST_LOG",
                 std::env::var("MICROPAY_RELAYER_LOG")
-                    .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
+                    .unwrap_or_else(|_| "error,micropay_relayer_v1=warn".into()),
             )
             .stdout(Stdio::null())
             .spawn()

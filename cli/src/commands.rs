@@ -5,7 +5,7 @@ use std::io::Read;
 use anyhow::{anyhow, bail, Context as _};
 use micropay::state::Tab;
 use micropay_client::{accounts, protocol::client::SignedState};
-use micropay_relayer::{
+use micropay_relayer_v1::{
     api::StateJson,
     client::{ClientError, RelayerClient},
 };

@@ -12,7 +12,7 @@ use micropay_client::{
     amount::format_ui,
     localnet::{wait_settled, LocalDeployment, Payer, DECIMALS},
 };
-use micropay_relayer::run::start;
+use micropay_relayer_v1::run::start;
 use serde::Serialize;
 use solana_sdk::pubkey::Pubkey;
 

@@ -28,7 +28,7 @@ async fn async_main() {
     {
         let mut relayer_argv = vec!["micropay relayer run".to_string()];
         relayer_argv.extend(argv[3..].iter().cloned());
-        exit_on_error(micropay_relayer::run::main_from(relayer_argv).await);
+        exit_on_error(micropay_relayer_v1::run::main_from(relayer_argv).await);
         return;
     }
     let cli = Cli::parse();

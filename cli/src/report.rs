@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{bail, Context};
 use futures::{stream, StreamExt, TryStreamExt};
 use micropay_client::accounts;
-use micropay_relayer::store::Store;
+use micropay_relayer_v1::store::Store;
 use serde::Serialize;
 use solana_client::{nonblocking::rpc_client::RpcClient, rpc_config::RpcTransactionConfig};
 use solana_commitment_config::CommitmentConfig;

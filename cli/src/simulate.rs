@@ -10,7 +10,7 @@ use std::{
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use micropay_client::{localnet::Payer, protocol::client::SignedState};
-use micropay_relayer::client::RelayerClient;
+use micropay_relayer_v1::client::RelayerClient;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
 use solana_sdk::pubkey::Pubkey;

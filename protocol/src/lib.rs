@@ -9,7 +9,7 @@
 #![no_std]
 
 extern crate alloc;
-#[cfg(feature = "client")]
+#[cfg(feature = "sign")]
 extern crate std;
 
 pub mod ed25519;
@@ -22,6 +22,8 @@ pub mod precompile;
 pub mod scalar;
 #[cfg(feature = "v1")]
 pub mod settle;
+#[cfg(feature = "sign")]
+pub mod signed;
 #[cfg(feature = "v1")]
 pub mod state;
 pub mod stream;
@@ -37,6 +39,8 @@ pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
 pub use settle::{SettleEntry, SettleItem};
 #[cfg(feature = "v1")]
 pub use state::EpochState;
+#[cfg(feature = "sign")]
+pub use signed::{Receipted, SignedStream};
 pub use stream::{
     StreamMessage, StreamState, MAX_ENTRIES, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN,
 };

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use micropay_relayer::run::{start, RelayerArgs, Running};
+use micropay_relayer_v1::run::{start, RelayerArgs, Running};
 use tokio::{
     net::{TcpListener, TcpStream},
     task::JoinSet,

@@ -7,7 +7,7 @@ use std::{
 };
 
 use micropay_protocol::client::SignedState;
-use micropay_relayer::{
+use micropay_relayer_v1::{
     api::StateJson,
     client::RelayerClient,
     run::{start, RelayerArgs, Running},
@@ -324,11 +324,11 @@ async fn bad_submissions_get_their_codes_and_change_nothing() {
         .await
         .unwrap();
     let before = client.state(&payer.tab).await.unwrap();
-    let expect = |result: Result<StateJson, micropay_relayer::client::ClientError>,
+    let expect = |result: Result<StateJson, micropay_relayer_v1::client::ClientError>,
                   status: u16,
                   code: &str| {
         match result {
-            Err(micropay_relayer::client::ClientError::Refused {
+            Err(micropay_relayer_v1::client::ClientError::Refused {
                 status: s, code: c, ..
             }) => {
                 assert_eq!((s, c.as_str()), (status, code))

@@ -10,7 +10,7 @@ use anchor_lang::solana_program::system_instruction;
 use anyhow::Context;
 use futures::{stream, StreamExt, TryStreamExt};
 use micropay::state::Tab;
-use micropay_relayer::run::RelayerArgs;
+use micropay_relayer_v1::run::RelayerArgs;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{
@@ -335,7 +335,7 @@ impl LocalDeployment {
 
 /// Waits until the relayer's store has no open or closed epoch left: everything settled.
 pub async fn wait_settled(
-    store: &dyn micropay_relayer::store::Store,
+    store: &dyn micropay_relayer_v1::store::Store,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    micropay_relayer::run::main().await
+    micropay_relayer_v1::run::main().await
 }

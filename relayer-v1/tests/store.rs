@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use micropay_protocol::{client::SignedState, EpochState};
-use micropay_relayer::store::{EpochStatus, SqlStore, Store};
+use micropay_relayer_v1::store::{EpochStatus, SqlStore, Store};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 use sqlx::{postgres::PgConnection, Connection, Executor};
 

@@ -1,0 +1,116 @@
+//! Every error the API returns: a stable code, its HTTP status, and a message for
+//! people. The one table from refusal to status lives here.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is not well formed (JSON, addresses, entries, path).
+    Malformed,
+    /// The body is over [`crate::MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// The body did not arrive in time.
+    Timeout,
+    /// The signature is not the stream key's over this state (strict ed25519).
+    BadSignature,
+    /// The tab cannot cover this state beside its other unsettled streams.
+    InsufficientFunds,
+    /// Not the next state of the stream: another was receipted first, or the epoch,
+    /// seq or incarnation is not the current one.
+    StaleState,
+    /// Well formed but refused by rule: fee below the config's, a payee the program
+    /// would refuse, a key expiring too soon, a cap reached, more than one tip added.
+    Policy,
+    /// No tab of this relayer's config at that address, or no key in that slot.
+    UnknownStream,
+    /// No such resource.
+    NotFound,
+    /// The chain could not be read and nothing is known of the tab.
+    ChainUnavailable,
+    /// The relayer could not persist; nothing was receipted.
+    Internal,
+}
+
+impl ErrorCode {
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Malformed => 400,
+            ErrorCode::BadSignature => 401,
+            ErrorCode::InsufficientFunds => 402,
+            ErrorCode::UnknownStream | ErrorCode::NotFound => 404,
+            ErrorCode::Timeout => 408,
+            ErrorCode::StaleState => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::Policy => 422,
+            ErrorCode::Internal => 500,
+            ErrorCode::ChainUnavailable => 503,
+        }
+    }
+
+    /// The code as it appears on the wire (and in metrics labels).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::InsufficientFunds => "insufficient_funds",
+            ErrorCode::StaleState => "stale_state",
+            ErrorCode::Policy => "policy",
+            ErrorCode::UnknownStream => "unknown_stream",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::ChainUnavailable => "chain_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The body of every non-2xx answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+impl ErrorResponse {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorBody {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_as_str() {
+        for code in [
+            ErrorCode::Malformed,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::Timeout,
+            ErrorCode::BadSignature,
+            ErrorCode::InsufficientFunds,
+            ErrorCode::StaleState,
+            ErrorCode::Policy,
+            ErrorCode::UnknownStream,
+            ErrorCode::NotFound,
+            ErrorCode::ChainUnavailable,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!((400..600).contains(&code.http_status()));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The relayer's HTTP contract, `/v1`: the JSON shapes of requests and responses, the
+//! closed set of error codes with their HTTP statuses, and the routes. The server and
+//! every client use these types; nothing here speaks HTTP.
+//!
+//! Conventions: addresses base58; signatures base58 (64 bytes); every `u64` quantity
+//! (amounts, totals, epochs, incarnations) a decimal string, so that clients whose
+//! numbers are doubles (JavaScript) read them exactly.
+
+pub mod decimal;
+mod error;
+mod types;
+
+pub use error::{ErrorBody, ErrorCode, ErrorResponse};
+pub use types::{
+    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson,
+    StreamStateJson, StreamStatus, StreamView, WireError,
+};
+
+/// Route templates (axum syntax) and the paths clients request.
+pub mod routes {
+    use solana_address::Address;
+
+    pub const HEALTH: &str = "/v1/health";
+    pub const STREAM: &str = "/v1/streams/{tab}/{slot}";
+    pub const STREAM_STATES: &str = "/v1/streams/{tab}/{slot}/states";
+    pub const PAYEE_RECEIPTS: &str = "/v1/payees/{wallet}/receipts";
+    pub const PAYEE_RECEIPT_EVENTS: &str = "/v1/payees/{wallet}/receipts/events";
+    pub const METRICS: &str = "/metrics";
+
+    pub fn stream(tab: &Address, slot: u8) -> String {
+        format!("/v1/streams/{tab}/{slot}")
+    }
+
+    pub fn stream_states(tab: &Address, slot: u8) -> String {
+        format!("/v1/streams/{tab}/{slot}/states")
+    }
+
+    pub fn payee_receipts(wallet: &Address, since_ms: i64, limit: u32) -> String {
+        format!("/v1/payees/{wallet}/receipts?since_ms={since_ms}&limit={limit}")
+    }
+
+    pub fn payee_receipt_events(wallet: &Address) -> String {
+        format!("/v1/payees/{wallet}/receipts/events")
+    }
+}
+
+/// Largest request body the relayer reads; a state holds at most
+/// [`micropay_protocol::MAX_ENTRIES`] entries, so this is generous.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Most receipts one page of [`routes::PAYEE_RECEIPTS`] returns.
+pub const MAX_PAGE: u32 = 1_000;
