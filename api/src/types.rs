@@ -219,6 +219,31 @@ pub enum StreamStatus {
     Void,
 }
 
+impl StreamStatus {
+    pub const ALL: [StreamStatus; 5] = [
+        StreamStatus::Open,
+        StreamStatus::Closed,
+        StreamStatus::Settled,
+        StreamStatus::Short,
+        StreamStatus::Void,
+    ];
+
+    /// The status as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Open => "open",
+            StreamStatus::Closed => "closed",
+            StreamStatus::Settled => "settled",
+            StreamStatus::Short => "short",
+            StreamStatus::Void => "void",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
 /// The newest receipt of one stream epoch that names a payee.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayeeReceipt {
@@ -268,6 +293,15 @@ mod tests {
         assert_eq!(json["entries"][1]["amount"], (u64::MAX - 10).to_string());
         let back: SignedStreamJson = serde_json::from_value(json).unwrap();
         assert_eq!(back.to_signed().unwrap(), signed);
+    }
+
+    #[test]
+    fn status_names_match_serde() {
+        for status in StreamStatus::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(StreamStatus::parse(status.as_str()), Some(status));
+        }
     }
 
     #[test]

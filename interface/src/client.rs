@@ -29,6 +29,18 @@ pub fn credit_address(config: &Address, wallet: &Address) -> Address {
     Address::find_program_address(&[seeds::CREDIT, config.as_ref(), wallet.as_ref()], &ID).0
 }
 
+pub const ASSOCIATED_TOKEN_PROGRAM_ID: Address =
+    Address::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// The wallet's associated token account of `mint`: where payees are normally paid.
+pub fn associated_token_address(wallet: &Address, mint: &Address, token_program: &Address) -> Address {
+    Address::find_program_address(
+        &[wallet.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM_ID,
+    )
+    .0
+}
+
 fn instruction(discriminator: [u8; 8], args: &[u8], accounts: Vec<AccountMeta>) -> Instruction {
     let mut data = discriminator.to_vec();
     data.extend_from_slice(args);

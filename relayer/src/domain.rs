@@ -1,0 +1,79 @@
+//! What the relayer keeps: receipted stream epochs, and where each is in its life.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use micropay_api::StreamStatus;
+use micropay_protocol::{Receipted, StreamState};
+use solana_sdk::{pubkey::Pubkey, signature::Signature};
+
+/// Unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+/// One stream of a tab: slot 0 is the owner's, the others session keys'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamKey {
+    pub tab: Pubkey,
+    pub slot: u8,
+}
+
+/// One epoch of one stream in one life of its tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EpochKey {
+    pub stream: StreamKey,
+    pub incarnation: u64,
+    pub epoch: u64,
+}
+
+/// The newest receipted state of one stream epoch, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEpoch {
+    pub receipted: Receipted,
+    pub status: StreamStatus,
+    /// When the epoch's first state was receipted.
+    pub opened_at_ms: i64,
+    /// When its newest state was receipted (or its status last changed).
+    pub updated_at_ms: i64,
+    /// The last settlement transaction sent for it, if any.
+    pub settle_tx: Option<Signature>,
+}
+
+impl StoredEpoch {
+    pub fn state(&self) -> &StreamState {
+        &self.receipted.signed.state
+    }
+
+    pub fn stream(&self) -> StreamKey {
+        StreamKey {
+            tab: self.state().tab,
+            slot: self.state().slot,
+        }
+    }
+
+    pub fn key(&self) -> EpochKey {
+        EpochKey {
+            stream: self.stream(),
+            incarnation: self.state().incarnation,
+            epoch: self.state().epoch,
+        }
+    }
+
+    /// Still to be paid on chain, in full or in part.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.status, StreamStatus::Open | StreamStatus::Closed)
+    }
+}
+
+/// A receipted state ready to be stored, with the one tip it adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    pub receipted: Receipted,
+    /// The stored seq it replaces (`None` for the first state of an epoch).
+    pub previous_seq: Option<u32>,
+    pub tip: (Pubkey, u64),
+    pub at_ms: i64,
+}

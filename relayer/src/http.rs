@@ -1,0 +1,219 @@
+//! The HTTP JSON API, `/v1` (shapes and codes in `micropay-api`), and `/metrics`.
+
+use std::{convert::Infallible, str::FromStr, sync::Arc};
+
+use axum::{
+    body::Bytes,
+    extract::{rejection::BytesRejection, DefaultBodyLimit, Path, Query, State},
+    http::StatusCode,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::{get, post},
+    Json, Router,
+};
+use micropay_api::{
+    routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
+    SignedStreamJson, StreamStateJson, StreamView, MAX_BODY_BYTES, MAX_PAGE,
+};
+use serde::Deserialize;
+use solana_sdk::pubkey::Pubkey;
+use tokio_stream::{wrappers::BroadcastStream, Stream, StreamExt};
+
+use crate::{
+    domain::{StoredEpoch, StreamKey},
+    intake::{IntakeError, Sequencer},
+    metrics::Metrics,
+    receipts::names,
+    store::ReportStore,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sequencer: Arc<Sequencer>,
+    pub reports: Arc<dyn ReportStore>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(routes::HEALTH, get(health))
+        .route(routes::STREAM, get(stream))
+        .route(routes::STREAM_STATES, post(submit))
+        .route(routes::PAYEE_RECEIPTS, get(payee_receipts))
+        .route(routes::PAYEE_RECEIPT_EVENTS, get(payee_receipt_events))
+        .route(routes::METRICS, get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// An error answer: the code's status and a JSON body.
+pub struct ApiError(ErrorResponse);
+
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ErrorResponse::new(code, message))
+    }
+
+    fn malformed(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Malformed, message)
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(error: IntakeError) -> Self {
+        if matches!(error, IntakeError::Store(_) | IntakeError::Signing(_)) {
+            tracing::error!(%error, "intake failure");
+        }
+        Self::new(error.code(), error.to_string())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(
+                ErrorCode::PayloadTooLarge,
+                format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
+            )
+        } else {
+            Self::malformed(rejection.body_text())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.error.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+fn address(what: &str, text: &str) -> Result<Pubkey, ApiError> {
+    Pubkey::from_str(text).map_err(|_| ApiError::malformed(format!("{what}: not an address")))
+}
+
+async fn health(State(app): State<AppState>) -> Json<Health> {
+    let chain_reachable = app.sequencer.chain().slot().await.is_ok();
+    Json(Health {
+        status: "ok".into(),
+        config: app.sequencer.config_address().to_string(),
+        sequencer: app.sequencer.sequencer().to_string(),
+        chain_reachable,
+    })
+}
+
+fn receipt_json(app: &AppState, epoch: &StoredEpoch) -> ReceiptJson {
+    ReceiptJson::new(&epoch.receipted, &app.sequencer.sequencer())
+}
+
+async fn stream(
+    State(app): State<AppState>,
+    Path((tab, slot)): Path<(String, u8)>,
+) -> Result<Json<StreamView>, ApiError> {
+    let tab = address("tab", &tab)?;
+    let snapshot = app.sequencer.stream(StreamKey { tab, slot }).await?;
+    Ok(Json(StreamView {
+        next: StreamStateJson::from(&snapshot.next),
+        key: snapshot.key.to_string(),
+        latest: snapshot.latest.as_ref().map(|e| receipt_json(&app, e)),
+    }))
+}
+
+async fn submit(
+    State(app): State<AppState>,
+    Path((tab, slot)): Path<(String, u8)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ReceiptJson>, ApiError> {
+    let refused = |error: ApiError| {
+        app.metrics
+            .tips_rejected
+            .with_label_values(&[error.0.error.code.as_str()])
+            .inc();
+        error
+    };
+    let body = body.map_err(|e| refused(e.into()))?;
+    let tab = address("tab", &tab).map_err(refused)?;
+    let json: SignedStreamJson = serde_json::from_slice(&body)
+        .map_err(|e| refused(ApiError::malformed(format!("body: {e}"))))?;
+    let signed = json
+        .to_signed()
+        .map_err(|e| refused(ApiError::malformed(e.to_string())))?;
+    if signed.state.tab != tab || signed.state.slot != slot {
+        return Err(refused(ApiError::malformed(
+            "the state is for another stream than the URL's",
+        )));
+    }
+    let receipted = app.sequencer.submit(signed).await?;
+    Ok(Json(ReceiptJson::new(&receipted, &app.sequencer.sequencer())))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    since_ms: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn payee_receipts(
+    State(app): State<AppState>,
+    Path(wallet): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<PayeeReceipts>, ApiError> {
+    let wallet = address("wallet", &wallet)?;
+    let limit = page.limit.unwrap_or(100).min(MAX_PAGE);
+    let epochs = app
+        .reports
+        .payee_receipts(&wallet, page.since_ms.unwrap_or(0), limit)
+        .await
+        .map_err(IntakeError::from)?;
+    Ok(Json(PayeeReceipts {
+        receipts: epochs
+            .iter()
+            .map(|epoch| PayeeReceipt {
+                receipt: receipt_json(&app, epoch),
+                status: epoch.status,
+                receipted_at_ms: epoch.updated_at_ms,
+                settle_tx: epoch.settle_tx.map(|s| s.to_string()),
+            })
+            .collect(),
+    }))
+}
+
+/// Server-sent events: `receipt` for each new receipt naming the wallet, `lagged` when
+/// some were dropped (fetch them with the receipts route).
+async fn payee_receipt_events(
+    State(app): State<AppState>,
+    Path(wallet): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let wallet = address("wallet", &wallet)?;
+    let sequencer = app.sequencer.sequencer();
+    let events = BroadcastStream::new(app.sequencer.receipts().subscribe()).filter_map(
+        move |item| match item {
+            Ok(receipted) if names(&receipted, &wallet) => {
+                let json = ReceiptJson::new(&receipted, &sequencer);
+                Some(Ok(Event::default().event("receipt").json_data(json).ok()?))
+            }
+            Ok(_) => None,
+            Err(_lagged) => Some(Ok(Event::default().event("lagged").data("refetch"))),
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    if let Ok(counts) = app.reports.counts().await {
+        app.metrics.epochs.reset();
+        for (status, n) in counts {
+            app.metrics
+                .epochs
+                .with_label_values(&[status.as_str()])
+                .set(n as i64);
+        }
+    }
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}

@@ -1,0 +1,227 @@
+//! The sequencer's intake: checks a submitted state against the chain and the store
+//! ([`rules`]), receipts it, persists it, and only then answers and pushes the
+//! receipt to its payees.
+
+mod cache;
+pub mod rules;
+
+use std::{sync::Arc, time::Duration};
+
+use micropay_api::ErrorCode;
+use micropay_interface::state::Config;
+use micropay_protocol::{Receipted, SignedStream, StreamState};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+
+pub use cache::{ConfigCache, PayeeCache, TabCache};
+use cache::PayeeError;
+use rules::{Rejection, TabContext};
+
+use crate::{
+    chain::{Chain, ChainError},
+    domain::{now_ms, Accepted, StoredEpoch, StreamKey},
+    metrics::Metrics,
+    receipts::ReceiptHub,
+    store::{IntakeStore, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("chain unavailable and the tab was never seen: {0}")]
+    Chain(#[from] ChainError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("could not sign the receipt: {0}")]
+    Signing(String),
+}
+
+impl IntakeError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            IntakeError::Rejected(rejection) => rejection.code(),
+            IntakeError::Chain(_) => ErrorCode::ChainUnavailable,
+            IntakeError::Store(_) | IntakeError::Signing(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<PayeeError> for IntakeError {
+    fn from(error: PayeeError) -> Self {
+        match error {
+            PayeeError::Refused(rejection) => rejection.into(),
+            PayeeError::Chain(chain) => chain.into(),
+        }
+    }
+}
+
+pub struct IntakeLimits {
+    /// A key must stay usable this long past a tip (seconds).
+    pub min_key_validity: i64,
+    pub tab_max_age: Duration,
+    pub config_max_age: Duration,
+    pub payee_max_age: Duration,
+}
+
+/// A stream as the API shows it.
+pub struct StreamSnapshot {
+    pub next: StreamState,
+    pub key: Pubkey,
+    pub latest: Option<StoredEpoch>,
+}
+
+pub struct Sequencer {
+    key: Keypair,
+    store: Arc<dyn IntakeStore>,
+    chain: Arc<dyn Chain>,
+    config: ConfigCache,
+    tabs: TabCache,
+    payees: PayeeCache,
+    receipts: ReceiptHub,
+    metrics: Arc<Metrics>,
+    min_key_validity: i64,
+}
+
+impl Sequencer {
+    pub async fn new(
+        key: Keypair,
+        config: Pubkey,
+        store: Arc<dyn IntakeStore>,
+        chain: Arc<dyn Chain>,
+        metrics: Arc<Metrics>,
+        limits: IntakeLimits,
+    ) -> Result<Self, ChainError> {
+        Ok(Self {
+            config: ConfigCache::load(chain.as_ref(), config, limits.config_max_age).await?,
+            key,
+            store,
+            chain,
+            tabs: TabCache::new(limits.tab_max_age),
+            payees: PayeeCache::new(limits.payee_max_age),
+            receipts: ReceiptHub::default(),
+            metrics,
+            min_key_validity: limits.min_key_validity,
+        })
+    }
+
+    pub fn sequencer(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+
+    pub fn config_address(&self) -> Pubkey {
+        self.config.address()
+    }
+
+    pub fn receipts(&self) -> &ReceiptHub {
+        &self.receipts
+    }
+
+    pub fn tabs(&self) -> &TabCache {
+        &self.tabs
+    }
+
+    pub fn chain(&self) -> &dyn Chain {
+        self.chain.as_ref()
+    }
+
+    /// The lowest fee a new state may sign: the config's, or a pending one if higher
+    /// (it may take effect before the state settles).
+    fn required_fee_bps(config: &Config) -> u16 {
+        let pending = if config.pending_effective_at.get() != 0 {
+            config.pending.fee_bps.get()
+        } else {
+            0
+        };
+        config.params.fee_bps.get().max(pending)
+    }
+
+    async fn context_parts(
+        &self,
+        tab: &Pubkey,
+    ) -> Result<(Config, micropay_interface::state::Tab, Vec<StoredEpoch>), IntakeError> {
+        let config = self.config.get(self.chain.as_ref()).await;
+        let unknown = || Rejection::UnknownStream(format!("{tab} is not a tab of this config"));
+        let chain_tab = self
+            .tabs
+            .get(self.chain.as_ref(), tab)
+            .await?
+            .ok_or_else(unknown)?;
+        if chain_tab.config != self.config.address() {
+            return Err(unknown().into());
+        }
+        let stored = self.store.tab_epochs(tab).await?;
+        Ok((config, chain_tab, stored))
+    }
+
+    /// The state the stream's next tip must extend.
+    pub async fn stream(&self, stream: StreamKey) -> Result<StreamSnapshot, IntakeError> {
+        let (config, tab, stored) = self.context_parts(&stream.tab).await?;
+        let context = TabContext {
+            tab: &tab,
+            stored: &stored,
+            required_fee_bps: Self::required_fee_bps(&config),
+            now: now_ms() / 1_000,
+            min_key_validity: self.min_key_validity,
+        };
+        let (next, _) = context.base(stream.tab, stream.slot)?;
+        let latest = stored
+            .iter()
+            .filter(|e| e.state().slot == stream.slot && e.state().incarnation == next.incarnation)
+            .max_by_key(|e| e.state().epoch)
+            .cloned();
+        let key = tab.slots[stream.slot as usize].key;
+        Ok(StreamSnapshot { next, key, latest })
+    }
+
+    /// Checks, receipts and durably stores `submitted`; returns once it is on disk.
+    pub async fn submit(&self, submitted: SignedStream) -> Result<Receipted, IntakeError> {
+        let result = self.try_submit(submitted).await;
+        match &result {
+            Ok(_) => self.metrics.tips_accepted.inc(),
+            Err(error) => self
+                .metrics
+                .tips_rejected
+                .with_label_values(&[error.code().as_str()])
+                .inc(),
+        }
+        result
+    }
+
+    async fn try_submit(&self, submitted: SignedStream) -> Result<Receipted, IntakeError> {
+        let tab = submitted.state.tab;
+        let (config, chain_tab, stored) = self.context_parts(&tab).await?;
+        let checked = TabContext {
+            tab: &chain_tab,
+            stored: &stored,
+            required_fee_bps: Self::required_fee_bps(&config),
+            now: now_ms() / 1_000,
+            min_key_validity: self.min_key_validity,
+        }
+        .check(tab, &submitted)?;
+        self.payees
+            .check(
+                self.chain.as_ref(),
+                &self.config.address(),
+                &config,
+                &checked.tip.0,
+            )
+            .await?;
+        let receipted = submitted
+            .receipt(&self.key)
+            .map_err(|e| IntakeError::Signing(e.to_string()))?;
+        let accepted = Accepted {
+            receipted: receipted.clone(),
+            previous_seq: checked.previous_seq,
+            tip: checked.tip,
+            at_ms: now_ms(),
+        };
+        if !self.store.accept(accepted).await? {
+            return Err(Rejection::Stale(
+                "another state of this stream was receipted first".into(),
+            )
+            .into());
+        }
+        self.receipts.publish(receipted.clone());
+        Ok(receipted)
+    }
+}

@@ -1,0 +1,20 @@
+//! The micropay relayer: the sequencer of DESIGN v2. It takes stream states signed off
+//! chain, checks them as the program will, persists them, and only then answers with
+//! its receipt; it serves and pushes receipts to the payees they name, and settles
+//! them on chain in as few transactions as fit.
+//!
+//! Modules, one job each: [`domain`] (what is stored), [`store`] (storage traits by
+//! role and the SQL store), [`chain`] (RPC), [`intake`] (acceptance rules and the
+//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API),
+//! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
+//! (flags and lifecycle).
+
+
+pub mod chain;
+pub mod domain;
+pub mod http;
+pub mod intake;
+pub mod metrics;
+pub mod receipts;
+
+pub mod store;

@@ -1,0 +1,105 @@
+//! Prometheus metrics.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+pub struct Metrics {
+    registry: Registry,
+    pub tips_accepted: IntCounter,
+    pub tips_rejected: IntCounterVec,
+    pub epochs: IntGaugeVec,
+    pub settlements: IntCounterVec,
+    pub tips_per_tx: Histogram,
+    pub streams_per_tx: Histogram,
+    pub fee_lamports: IntCounter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let tips_accepted =
+            IntCounter::new("micropay_tips_accepted_total", "Signed states receipted").unwrap();
+        let tips_rejected = IntCounterVec::new(
+            Opts::new(
+                "micropay_tips_rejected_total",
+                "Submissions refused, by reason",
+            ),
+            &["reason"],
+        )
+        .unwrap();
+        let epochs = IntGaugeVec::new(
+            Opts::new(
+                "micropay_stream_epochs",
+                "Stored stream epochs by status (open and closed are pending)",
+            ),
+            &["status"],
+        )
+        .unwrap();
+        let settlements = IntCounterVec::new(
+            Opts::new(
+                "micropay_settlements_total",
+                "Settlement transactions, by outcome",
+            ),
+            &["outcome"],
+        )
+        .unwrap();
+        let tips_per_tx = Histogram::with_opts(
+            HistogramOpts::new(
+                "micropay_tips_per_transaction",
+                "Tips settled per confirmed transaction",
+            )
+            .buckets(prometheus::exponential_buckets(1.0, 4.0, 10).unwrap()),
+        )
+        .unwrap();
+        let streams_per_tx = Histogram::with_opts(
+            HistogramOpts::new(
+                "micropay_streams_per_transaction",
+                "Streams settled per confirmed transaction",
+            )
+            .buckets(prometheus::linear_buckets(1.0, 1.0, 16).unwrap()),
+        )
+        .unwrap();
+        let fee_lamports = IntCounter::new(
+            "micropay_fee_lamports_total",
+            "Transaction fees paid by the relayer",
+        )
+        .unwrap();
+        for collector in [
+            Box::new(tips_accepted.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(tips_rejected.clone()),
+            Box::new(epochs.clone()),
+            Box::new(settlements.clone()),
+            Box::new(tips_per_tx.clone()),
+            Box::new(streams_per_tx.clone()),
+            Box::new(fee_lamports.clone()),
+        ] {
+            registry.register(collector).unwrap();
+        }
+        Self {
+            registry,
+            tips_accepted,
+            tips_rejected,
+            epochs,
+            settlements,
+            tips_per_tx,
+            streams_per_tx,
+            fee_lamports,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding");
+        String::from_utf8(out).expect("prometheus text is utf-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,99 @@
+//! Durable storage, behind one small trait per role: what intake reads and writes,
+//! what settlement reads and writes, and what reports read. [`SqlStore`] implements
+//! all three on SQLite (embedded default, WAL, `synchronous=FULL`) and PostgreSQL
+//! (shared by several instances), with versioned migrations run at start-up.
+
+mod codec;
+mod sql;
+mod writer;
+
+use async_trait::async_trait;
+use solana_sdk::{pubkey::Pubkey, signature::Signature};
+
+pub use sql::SqlStore;
+
+use crate::domain::{Accepted, EpochKey, StoredEpoch, StreamKey, StreamStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("the store's writer has stopped")]
+    WriterStopped,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What intake needs: a tab's unsettled epochs, and an atomic compare-and-set of a
+/// stream's state.
+#[async_trait]
+pub trait IntakeStore: Send + Sync + 'static {
+    /// Every epoch of every stream of `tab` that is open or closed, plus the newest
+    /// epoch of each stream whatever its status.
+    async fn tab_epochs(&self, tab: &Pubkey) -> StoreResult<Vec<StoredEpoch>>;
+
+    /// Durably stores the state if the stream epoch's stored seq is still
+    /// `previous_seq` (`None`: nothing stored for that epoch) and the epoch is open.
+    /// Returns once it is on disk; false if another state won.
+    async fn accept(&self, accepted: Accepted) -> StoreResult<bool>;
+}
+
+/// What the settlement engine needs.
+#[async_trait]
+pub trait SettlementStore: Send + Sync + 'static {
+    /// Every open or closed epoch.
+    async fn pending(&self) -> StoreResult<Vec<StoredEpoch>>;
+
+    /// Open -> closed, in one transaction: whether each was open.
+    async fn close(&self, epochs: &[EpochKey]) -> StoreResult<Vec<bool>>;
+
+    /// Takes the right to settle closed epochs until `until_ms`, except those another
+    /// instance holds an unexpired lease on. Whether each was taken.
+    async fn lease(
+        &self,
+        epochs: &[EpochKey],
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<Vec<bool>>;
+
+    /// Records the transaction carrying these epochs, before it is sent.
+    async fn record_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()>;
+
+    /// Moves a pending epoch to a final status (settled, short or void).
+    async fn finish(&self, epoch: &EpochKey, status: StreamStatus, now_ms: i64)
+        -> StoreResult<()>;
+
+    /// The entries of `epoch` as they stood at `seq`: the sum of its tips up to it.
+    async fn entries_at(&self, epoch: &EpochKey, seq: u32) -> StoreResult<Vec<(Pubkey, u64)>>;
+
+    /// Address lookup tables `authority` created, oldest first.
+    async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>>;
+
+    /// Remembers a lookup table before it is created, so that restarts reuse it.
+    async fn add_lookup_table(&self, authority: &Pubkey, table: &Pubkey, now_ms: i64)
+        -> StoreResult<()>;
+}
+
+/// What reports and payees read.
+#[async_trait]
+pub trait ReportStore: Send + Sync + 'static {
+    /// The newest receipt of each stream epoch naming `wallet`, receipted at or after
+    /// `since_ms`, oldest first.
+    async fn payee_receipts(
+        &self,
+        wallet: &Pubkey,
+        since_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEpoch>>;
+
+    /// The newest stored epoch of a stream.
+    async fn latest(&self, stream: &StreamKey) -> StoreResult<Option<StoredEpoch>>;
+
+    /// Epoch counts by status, for metrics.
+    async fn counts(&self) -> StoreResult<Vec<(StreamStatus, u64)>>;
+}

@@ -1,0 +1,325 @@
+//! The SQL store, on SQLite or PostgreSQL depending on the URL. Accepted states go
+//! through the group-commit writer; reads use their own connections (SQLite's WAL
+//! lets them run beside the writer).
+
+use std::{collections::BTreeMap, time::Duration};
+
+use async_trait::async_trait;
+use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use sqlx::{any::AnyPoolOptions, migrate::Migrator, AnyPool, Executor, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    codec::{parse, parse_status, row_to_epoch, EPOCH_COLUMNS},
+    writer::{self, AcceptRequest},
+    IntakeStore, ReportStore, SettlementStore, StoreError, StoreResult,
+};
+use crate::domain::{Accepted, EpochKey, StoredEpoch, StreamKey, StreamStatus};
+
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStore {
+    /// Writes. For SQLite a single connection: SQLite has one writer.
+    pool: AnyPool,
+    reader: AnyPool,
+    accepts: mpsc::Sender<AcceptRequest>,
+}
+
+impl SqlStore {
+    /// Opens the store at `url` (`sqlite://path`, created if missing, or
+    /// `postgres://...`) and brings its schema to the current version.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let pool = options(match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 8,
+        })
+        .connect(&url)
+        .await?;
+        match backend {
+            Backend::Sqlite => SQLITE.run(&pool).await?,
+            Backend::Postgres => POSTGRES.run(&pool).await?,
+        }
+        let reader = match backend {
+            Backend::Sqlite => options(4).connect(&url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        let accepts = writer::spawn(pool.clone());
+        Ok(Self {
+            pool,
+            reader,
+            accepts,
+        })
+    }
+
+    async fn epochs<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> StoreResult<Vec<StoredEpoch>> {
+        query
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(row_to_epoch)
+            .collect()
+    }
+
+    /// Runs `statement` once per epoch key (binding tab, incarnation, slot, epoch as
+    /// `$1..$4`, then `binds`) in one transaction; whether each changed a row.
+    async fn per_epoch(
+        &self,
+        statement: &str,
+        epochs: &[EpochKey],
+        binds: &[Bind<'_>],
+    ) -> StoreResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = Vec::with_capacity(epochs.len());
+        for key in epochs {
+            let mut query = sqlx::query(statement)
+                .bind(key.stream.tab.to_string())
+                .bind(key.incarnation as i64)
+                .bind(i64::from(key.stream.slot))
+                .bind(key.epoch as i64);
+            for bind in binds {
+                query = match bind {
+                    Bind::Text(text) => query.bind(text.to_string()),
+                    Bind::Int(value) => query.bind(*value),
+                };
+            }
+            changed.push(query.execute(&mut *tx).await?.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
+
+/// Extra parameters of [`SqlStore::per_epoch`], from `$5` on.
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+#[async_trait]
+impl IntakeStore for SqlStore {
+    async fn tab_epochs(&self, tab: &Pubkey) -> StoreResult<Vec<StoredEpoch>> {
+        let sql = format!(
+            "SELECT {EPOCH_COLUMNS} FROM stream_epochs e WHERE tab = $1 AND (
+                status IN ('open', 'closed')
+                OR epoch = (SELECT MAX(epoch) FROM stream_epochs l WHERE l.tab = e.tab
+                            AND l.incarnation = e.incarnation AND l.slot = e.slot))
+             ORDER BY incarnation, slot, epoch"
+        );
+        self.epochs(sqlx::query(&sql).bind(tab.to_string())).await
+    }
+
+    async fn accept(&self, accepted: Accepted) -> StoreResult<bool> {
+        let (reply, answer) = oneshot::channel();
+        self.accepts
+            .send(AcceptRequest { accepted, reply })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+#[async_trait]
+impl SettlementStore for SqlStore {
+    async fn pending(&self) -> StoreResult<Vec<StoredEpoch>> {
+        let sql = format!(
+            "SELECT {EPOCH_COLUMNS} FROM stream_epochs WHERE status IN ('open', 'closed')
+             ORDER BY tab, slot, epoch"
+        );
+        self.epochs(sqlx::query(&sql)).await
+    }
+
+    async fn close(&self, epochs: &[EpochKey]) -> StoreResult<Vec<bool>> {
+        self.per_epoch(
+            "UPDATE stream_epochs SET status = 'closed'
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND status = 'open'",
+            epochs,
+            &[],
+        )
+        .await
+    }
+
+    async fn lease(
+        &self,
+        epochs: &[EpochKey],
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<Vec<bool>> {
+        self.per_epoch(
+            "UPDATE stream_epochs SET lease_owner = $5, lease_until = $6
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND status = 'closed'
+               AND (lease_until <= $7 OR lease_owner = $5)",
+            epochs,
+            &[Bind::Text(owner), Bind::Int(until_ms), Bind::Int(now_ms)],
+        )
+        .await
+    }
+
+    async fn record_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()> {
+        let tx = tx.to_string();
+        self.per_epoch(
+            "UPDATE stream_epochs SET settle_tx = $5
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4",
+            epochs,
+            &[Bind::Text(&tx)],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn finish(
+        &self,
+        epoch: &EpochKey,
+        status: StreamStatus,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        self.per_epoch(
+            "UPDATE stream_epochs SET status = $5, updated_at = $6
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND status IN ('open', 'closed')",
+            std::slice::from_ref(epoch),
+            &[Bind::Text(status.as_str()), Bind::Int(now_ms)],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn entries_at(&self, epoch: &EpochKey, seq: u32) -> StoreResult<Vec<(Pubkey, u64)>> {
+        let rows = sqlx::query(
+            "SELECT payee, amount FROM tips
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5",
+        )
+        .bind(epoch.stream.tab.to_string())
+        .bind(epoch.incarnation as i64)
+        .bind(i64::from(epoch.stream.slot))
+        .bind(epoch.epoch as i64)
+        .bind(i64::from(seq))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut entries: BTreeMap<Pubkey, u64> = BTreeMap::new();
+        for row in rows {
+            let payee: Pubkey = parse("payee", &row.try_get::<String, _>("payee")?)?;
+            let amount = row.try_get::<i64, _>("amount")? as u64;
+            let entry = entries.entry(payee).or_default();
+            *entry = entry
+                .checked_add(amount)
+                .ok_or_else(|| StoreError::Corrupt("tips overflow".into()))?;
+        }
+        Ok(entries.into_iter().collect())
+    }
+
+    async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>> {
+        let rows = sqlx::query(
+            "SELECT address FROM lookup_tables WHERE authority = $1 ORDER BY created_at, address",
+        )
+        .bind(authority.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| parse("lookup table", &row.try_get::<String, _>("address")?))
+            .collect()
+    }
+
+    async fn add_lookup_table(
+        &self,
+        authority: &Pubkey,
+        table: &Pubkey,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO lookup_tables (address, authority, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (address) DO NOTHING",
+        )
+        .bind(table.to_string())
+        .bind(authority.to_string())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqlStore {
+    async fn payee_receipts(
+        &self,
+        wallet: &Pubkey,
+        since_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEpoch>> {
+        let sql = format!(
+            "SELECT {EPOCH_COLUMNS} FROM stream_epochs e
+             WHERE e.updated_at >= $2 AND EXISTS (
+                SELECT 1 FROM tips t WHERE t.payee = $1 AND t.tab = e.tab
+                  AND t.incarnation = e.incarnation AND t.slot = e.slot AND t.epoch = e.epoch)
+             ORDER BY e.updated_at, e.tab, e.slot, e.epoch LIMIT $3"
+        );
+        self.epochs(
+            sqlx::query(&sql)
+                .bind(wallet.to_string())
+                .bind(since_ms)
+                .bind(i64::from(limit)),
+        )
+        .await
+    }
+
+    async fn latest(&self, stream: &StreamKey) -> StoreResult<Option<StoredEpoch>> {
+        let sql = format!(
+            "SELECT {EPOCH_COLUMNS} FROM stream_epochs WHERE tab = $1 AND slot = $2
+             ORDER BY incarnation DESC, epoch DESC LIMIT 1"
+        );
+        let query = sqlx::query(&sql)
+            .bind(stream.tab.to_string())
+            .bind(i64::from(stream.slot));
+        Ok(self.epochs(query).await?.pop())
+    }
+
+    async fn counts(&self) -> StoreResult<Vec<(StreamStatus, u64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM stream_epochs GROUP BY status")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                Ok((parse_status(&status)?, row.try_get::<i64, _>("n")? as u64))
+            })
+            .collect()
+    }
+}
