@@ -12,8 +12,8 @@ mod types;
 
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use types::{
-    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson,
-    StreamStateJson, StreamStatus, StreamView, WireError,
+    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson, StreamStateJson,
+    StreamStatus, StreamView, WireError,
 };
 
 /// Route templates (axum syntax) and the paths clients request.

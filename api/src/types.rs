@@ -273,11 +273,17 @@ mod tests {
     use super::*;
 
     fn state() -> StreamState {
-        StreamState::new(Address::new_from_array([7; 32]), u64::MAX - 1, 2, 1 << 60, 25)
-            .tip(Address::new_from_array([1; 32]), 5)
-            .unwrap()
-            .tip(Address::new_from_array([3; 32]), u64::MAX - 10)
-            .unwrap()
+        StreamState::new(
+            Address::new_from_array([7; 32]),
+            u64::MAX - 1,
+            2,
+            1 << 60,
+            25,
+        )
+        .tip(Address::new_from_array([1; 32]), 5)
+        .unwrap()
+        .tip(Address::new_from_array([3; 32]), u64::MAX - 10)
+        .unwrap()
     }
 
     #[test]
@@ -312,7 +318,10 @@ mod tests {
         assert_eq!(zero.to_state(), Err(WireError::ZeroAmount));
         let mut twice = good.clone();
         twice.entries[1].payee = twice.entries[0].payee.clone();
-        assert!(matches!(twice.to_state(), Err(WireError::DuplicatePayee(_))));
+        assert!(matches!(
+            twice.to_state(),
+            Err(WireError::DuplicatePayee(_))
+        ));
         let mut total = good.clone();
         total.total -= 1;
         assert!(matches!(total.to_state(), Err(WireError::Total { .. })));
@@ -335,6 +344,9 @@ mod tests {
             state: StreamStateJson::from(&state()),
             signature: bs58::encode([1u8; 63]).into_string(),
         };
-        assert!(matches!(short.to_signed(), Err(WireError::Signature { .. })));
+        assert!(matches!(
+            short.to_signed(),
+            Err(WireError::Signature { .. })
+        ));
     }
 }

@@ -48,8 +48,9 @@ impl Context {
             .as_deref()
             .and_then(|file| solana_cli_config::Config::load(file).ok())
             .unwrap_or_default();
-        let rpc_url =
-            micropay_relayer_v1::run::rpc_url(global.url.as_deref().unwrap_or(&solana.json_rpc_url));
+        let rpc_url = micropay_relayer_v1::run::rpc_url(
+            global.url.as_deref().unwrap_or(&solana.json_rpc_url),
+        );
         let keypair_path = global
             .keypair
             .clone()

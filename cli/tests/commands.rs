@@ -96,7 +96,9 @@ async fn admin_payer_and_payee_commands() {
         .await
         .unwrap();
     relayer_args.config = config;
-    let relayer = micropay_relayer_v1::run::start(&relayer_args).await.unwrap();
+    let relayer = micropay_relayer_v1::run::start(&relayer_args)
+        .await
+        .unwrap();
     cli.relayer = format!("http://{}", relayer.addr);
 
     // Payer: open with a deposit, add to it, register a session key.

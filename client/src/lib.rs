@@ -12,6 +12,7 @@ pub mod deployment;
 pub mod localnet;
 #[cfg(feature = "localnet")]
 pub mod native;
+pub mod relayer;
 
 pub use deployment::Deployment;
 pub use micropay_protocol as protocol;

@@ -126,6 +126,36 @@ impl Devnet {
         Ok(account.pubkey())
     }
 
+    /// The wallet's associated token account of `mint` (SPL Token), created if missing.
+    pub async fn associated_token_account(
+        &self,
+        mint: &Pubkey,
+        wallet: &Pubkey,
+    ) -> anyhow::Result<Pubkey> {
+        let ix = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+            &self.faucet.pubkey(),
+            wallet,
+            mint,
+            &spl_token_interface::ID,
+        );
+        self.send(&[ix], &[]).await?;
+        Ok(
+            spl_associated_token_account_interface::address::get_associated_token_address(
+                wallet, mint,
+            ),
+        )
+    }
+
+    /// The current cluster time (unix seconds).
+    pub async fn unix_time(&self) -> anyhow::Result<i64> {
+        let clock = self
+            .rpc()
+            .get_account(&solana_sdk::sysvar::clock::ID)
+            .await?;
+        let clock: solana_sdk::clock::Clock = bincode::deserialize(&clock.data)?;
+        Ok(clock.unix_timestamp)
+    }
+
     pub async fn token_balance(&self, account: &Pubkey) -> anyhow::Result<u64> {
         let data = self.rpc().get_account_data(account).await?;
         Ok(
@@ -134,6 +164,14 @@ impl Devnet {
                 .amount,
         )
     }
+}
+
+/// A payer with a funded tab.
+pub struct Payer {
+    pub owner: Keypair,
+    pub tab: Pubkey,
+    /// The owner's token account deposits come from.
+    pub source: Pubkey,
 }
 
 /// A micropay config on the devnet: an SPL mint whose authority is the faucet, a
@@ -224,5 +262,69 @@ impl Deployment {
             amount,
         )?;
         devnet.send(&[ix], &[]).await.map(|_| ())
+    }
+
+    pub fn tab(&self, owner: &Pubkey) -> Pubkey {
+        builders::tab_address(&self.config, owner)
+    }
+
+    /// A new payer with SOL for fees, `deposit` tokens in a new tab, and as many again
+    /// in its token account.
+    pub async fn payer(&self, devnet: &Devnet, deposit: u64) -> anyhow::Result<Payer> {
+        let owner = Keypair::new();
+        devnet.fund(&owner.pubkey(), 1_000_000_000).await?;
+        let source = devnet.token_account(&self.mint, &owner.pubkey()).await?;
+        self.mint_to(devnet, &source, deposit.saturating_mul(2))
+            .await?;
+        let tab = self.tab(&owner.pubkey());
+        let spl = spl_token_interface::ID;
+        let deposit = builders::deposit(
+            &builders::Deposit {
+                depositor: &owner.pubkey(),
+                config: &self.config,
+                tab: &tab,
+                mint: &self.mint,
+                source: &source,
+                token_program: &spl,
+            },
+            deposit,
+        );
+        devnet
+            .send(
+                &[builders::open_tab(&owner.pubkey(), &self.config), deposit],
+                &[&owner],
+            )
+            .await?;
+        Ok(Payer { owner, tab, source })
+    }
+
+    /// Registers `key` in `slot` of the payer's tab.
+    pub async fn add_session(
+        &self,
+        devnet: &Devnet,
+        payer: &Payer,
+        slot: u8,
+        key: &Pubkey,
+        expires_at: i64,
+        cap: u64,
+    ) -> anyhow::Result<()> {
+        let ix = builders::add_signer(
+            &payer.owner.pubkey(),
+            &self.config,
+            slot,
+            key,
+            expires_at,
+            cap,
+        );
+        devnet.send(&[ix], &[&payer.owner]).await.map(drop)
+    }
+
+    /// A new payee wallet with its associated token account.
+    pub async fn payee(&self, devnet: &Devnet) -> anyhow::Result<(Keypair, Pubkey)> {
+        let wallet = Keypair::new();
+        let account = devnet
+            .associated_token_account(&self.mint, &wallet.pubkey())
+            .await?;
+        Ok((wallet, account))
     }
 }

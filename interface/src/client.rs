@@ -33,7 +33,11 @@ pub const ASSOCIATED_TOKEN_PROGRAM_ID: Address =
     Address::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 /// The wallet's associated token account of `mint`: where payees are normally paid.
-pub fn associated_token_address(wallet: &Address, mint: &Address, token_program: &Address) -> Address {
+pub fn associated_token_address(
+    wallet: &Address,
+    mint: &Address,
+    token_program: &Address,
+) -> Address {
     Address::find_program_address(
         &[wallet.as_ref(), token_program.as_ref(), mint.as_ref()],
         &ASSOCIATED_TOKEN_PROGRAM_ID,

@@ -37,10 +37,10 @@ pub use entries::{check_entries, entries_hash, entries_hash_in, ENTRY_HASH_LEN};
 pub use message::{TipMessage, MAGIC, MESSAGE_LEN};
 #[cfg(feature = "v1")]
 pub use settle::{SettleEntry, SettleItem};
-#[cfg(feature = "v1")]
-pub use state::EpochState;
 #[cfg(feature = "sign")]
 pub use signed::{Receipted, SignedStream};
+#[cfg(feature = "v1")]
+pub use state::EpochState;
 pub use stream::{
     StreamMessage, StreamState, MAX_ENTRIES, RECEIPT_MAGIC, STATE_MAGIC, STATE_MESSAGE_LEN,
 };

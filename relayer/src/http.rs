@@ -34,6 +34,9 @@ pub struct AppState {
     pub sequencer: Arc<Sequencer>,
     pub reports: Arc<dyn ReportStore>,
     pub metrics: Arc<Metrics>,
+    /// Turns true at shutdown: long-lived responses (event streams) end then, so that
+    /// a graceful shutdown does not wait on them forever.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -147,7 +150,10 @@ async fn submit(
         )));
     }
     let receipted = app.sequencer.submit(signed).await?;
-    Ok(Json(ReceiptJson::new(&receipted, &app.sequencer.sequencer())))
+    Ok(Json(ReceiptJson::new(
+        &receipted,
+        &app.sequencer.sequencer(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -193,12 +199,20 @@ async fn payee_receipt_events(
         move |item| match item {
             Ok(receipted) if names(&receipted, &wallet) => {
                 let json = ReceiptJson::new(&receipted, &sequencer);
-                Some(Ok(Event::default().event("receipt").json_data(json).ok()?))
+                Some(Ok(Event::default()
+                    .event("receipt")
+                    .json_data(json)
+                    .ok()?))
             }
             Ok(_) => None,
             Err(_lagged) => Some(Ok(Event::default().event("lagged").data("refetch"))),
         },
     );
+    let mut shutdown = app.shutdown.clone();
+    let stopping = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    let events = futures_util::StreamExt::take_until(events, stopping);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 

@@ -9,12 +9,13 @@
 //! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
 //! (flags and lifecycle).
 
-
+pub mod app;
 pub mod chain;
 pub mod domain;
 pub mod http;
 pub mod intake;
 pub mod metrics;
 pub mod receipts;
+pub mod settlement;
 
 pub mod store;

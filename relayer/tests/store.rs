@@ -69,17 +69,29 @@ async fn suite(store: Arc<SqlStore>) {
 
     // First state of an epoch, then one extension; a racing state loses.
     let s1 = StreamState::new(tab, 2, 1, 7, 30).tip(alice, 10).unwrap();
-    assert!(store.accept(keys.accepted(&s1, None, (alice, 10), 1_000)).await.unwrap());
-    assert!(!store.accept(keys.accepted(&s1, None, (alice, 10), 1_001)).await.unwrap());
+    assert!(store
+        .accept(keys.accepted(&s1, None, (alice, 10), 1_000))
+        .await
+        .unwrap());
+    assert!(!store
+        .accept(keys.accepted(&s1, None, (alice, 10), 1_001))
+        .await
+        .unwrap());
     let s2 = s1.tip(bob, 5).unwrap();
     let accepted2 = keys.accepted(&s2, Some(1), (bob, 5), 2_000);
     assert!(store.accept(accepted2.clone()).await.unwrap());
     let racing = s1.tip(alice, 1).unwrap();
-    assert!(!store.accept(keys.accepted(&racing, Some(1), (alice, 1), 2_001)).await.unwrap());
+    assert!(!store
+        .accept(keys.accepted(&racing, Some(1), (alice, 1), 2_001))
+        .await
+        .unwrap());
 
     let latest = store.latest(&stream).await.unwrap().unwrap();
     assert_eq!(latest.receipted, accepted2.receipted, "round-trips exactly");
-    assert_eq!((latest.status, latest.opened_at_ms, latest.updated_at_ms), (StreamStatus::Open, 1_000, 2_000));
+    assert_eq!(
+        (latest.status, latest.opened_at_ms, latest.updated_at_ms),
+        (StreamStatus::Open, 1_000, 2_000)
+    );
     assert!(latest.receipted.signed.verify(&keys.payer.pubkey()));
     assert!(latest.receipted.receipt_verifies(&keys.sequencer.pubkey()));
     assert_eq!(store.pending().await.unwrap().len(), 1);
@@ -93,14 +105,26 @@ async fn suite(store: Arc<SqlStore>) {
     assert_eq!(store.close(&[k7]).await.unwrap(), [true]);
     assert_eq!(store.close(&[k7]).await.unwrap(), [false]);
     let s3 = s2.tip(alice, 1).unwrap();
-    assert!(!store.accept(keys.accepted(&s3, Some(2), (alice, 1), 3_000)).await.unwrap());
+    assert!(!store
+        .accept(keys.accepted(&s3, Some(2), (alice, 1), 3_000))
+        .await
+        .unwrap());
 
     // The next epoch, and another stream of the same tab; tab_epochs sees both.
     let next = StreamState::new(tab, 2, 1, 8, 30).tip(bob, 3).unwrap();
-    assert!(store.accept(keys.accepted(&next, None, (bob, 3), 4_000)).await.unwrap());
+    assert!(store
+        .accept(keys.accepted(&next, None, (bob, 3), 4_000))
+        .await
+        .unwrap());
     let owner_stream = StreamState::new(tab, 2, 0, 0, 30).tip(bob, 4).unwrap();
-    assert!(store.accept(keys.accepted(&owner_stream, None, (bob, 4), 4_100)).await.unwrap());
-    assert_eq!(store.latest(&stream).await.unwrap().unwrap().state().epoch, 8);
+    assert!(store
+        .accept(keys.accepted(&owner_stream, None, (bob, 4), 4_100))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.latest(&stream).await.unwrap().unwrap().state().epoch,
+        8
+    );
     let epochs: Vec<(u8, u64)> = store
         .tab_epochs(&tab)
         .await
@@ -112,20 +136,47 @@ async fn suite(store: Arc<SqlStore>) {
 
     // A new life of the tab starts its epochs again without meeting the old rows.
     let reborn = StreamState::new(tab, 3, 1, 7, 30).tip(alice, 9).unwrap();
-    assert!(store.accept(keys.accepted(&reborn, None, (alice, 9), 4_200)).await.unwrap());
-    assert_eq!(store.latest(&stream).await.unwrap().unwrap().state().incarnation, 3);
+    assert!(store
+        .accept(keys.accepted(&reborn, None, (alice, 9), 4_200))
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .latest(&stream)
+            .await
+            .unwrap()
+            .unwrap()
+            .state()
+            .incarnation,
+        3
+    );
     assert_eq!(store.entries_at(&k7, 2).await.unwrap(), s2.entry_list());
 
     // Leases: one instance at a time, until expiry; only closed epochs.
     assert!(store.lease(&[k7], "a", 5_000, 65_000).await.unwrap()[0]);
     assert!(!store.lease(&[k7], "b", 6_000, 66_000).await.unwrap()[0]);
-    assert!(store.lease(&[k7], "a", 6_000, 66_000).await.unwrap()[0], "renewal by the holder");
-    assert!(store.lease(&[k7], "b", 66_000, 126_000).await.unwrap()[0], "after expiry");
-    assert!(!store.lease(&[key(&next)], "a", 6_000, 66_000).await.unwrap()[0], "open epochs are not leased");
+    assert!(
+        store.lease(&[k7], "a", 6_000, 66_000).await.unwrap()[0],
+        "renewal by the holder"
+    );
+    assert!(
+        store.lease(&[k7], "b", 66_000, 126_000).await.unwrap()[0],
+        "after expiry"
+    );
+    assert!(
+        !store
+            .lease(&[key(&next)], "a", 6_000, 66_000)
+            .await
+            .unwrap()[0],
+        "open epochs are not leased"
+    );
 
     let tx = solana_sdk::signature::Signature::from([7u8; 64]);
     store.record_settle_tx(&[k7], &tx).await.unwrap();
-    store.finish(&k7, StreamStatus::Settled, 70_000).await.unwrap();
+    store
+        .finish(&k7, StreamStatus::Settled, 70_000)
+        .await
+        .unwrap();
     // Finishing is one-way.
     store.finish(&k7, StreamStatus::Void, 71_000).await.unwrap();
     assert!(store.pending().await.unwrap().iter().all(|e| e.key() != k7));
@@ -136,20 +187,47 @@ async fn suite(store: Arc<SqlStore>) {
         .iter()
         .map(|e| (e.state().incarnation, e.state().epoch, e.status))
         .collect();
-    assert_eq!(seen, [(3, 7, StreamStatus::Open), (2, 7, StreamStatus::Settled)]);
+    assert_eq!(
+        seen,
+        [(3, 7, StreamStatus::Open), (2, 7, StreamStatus::Settled)]
+    );
     assert_eq!(for_alice[1].settle_tx, Some(tx));
     assert_eq!(for_alice[1].receipted, accepted2.receipted);
     let for_bob = store.payee_receipts(&bob, 4_050, 10).await.unwrap();
-    assert_eq!(for_bob.len(), 2, "since_ms filters: owner stream epoch 0 and the settled one");
-    assert_eq!(store.payee_receipts(&bob, 0, 1).await.unwrap().len(), 1, "limit");
-    assert!(store.payee_receipts(&Pubkey::new_unique(), 0, 10).await.unwrap().is_empty());
+    assert_eq!(
+        for_bob.len(),
+        2,
+        "since_ms filters: owner stream epoch 0 and the settled one"
+    );
+    assert_eq!(
+        store.payee_receipts(&bob, 0, 1).await.unwrap().len(),
+        1,
+        "limit"
+    );
+    assert!(store
+        .payee_receipts(&Pubkey::new_unique(), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     let counts = store.counts().await.unwrap();
-    let count = |status| counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
-    assert_eq!((count(StreamStatus::Settled), count(StreamStatus::Open)), (1, 3));
+    let count = |status| {
+        counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(
+        (count(StreamStatus::Settled), count(StreamStatus::Open)),
+        (1, 3)
+    );
 
     // Lookup tables are remembered per authority, oldest first.
-    let (authority, t1, t2) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+    let (authority, t1, t2) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
     store.add_lookup_table(&authority, &t2, 10).await.unwrap();
     store.add_lookup_table(&authority, &t1, 20).await.unwrap();
     store.add_lookup_table(&authority, &t1, 30).await.unwrap();
@@ -162,9 +240,19 @@ async fn suite(store: Arc<SqlStore>) {
         .unwrap();
     let big_accepted = keys.accepted(&big, None, (alice, u64::MAX), 7_000);
     assert!(store.accept(big_accepted.clone()).await.unwrap());
-    let stored = store.latest(&StreamKey { tab: big_tab, slot: 4 }).await.unwrap().unwrap();
+    let stored = store
+        .latest(&StreamKey {
+            tab: big_tab,
+            slot: 4,
+        })
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.receipted, big_accepted.receipted);
-    assert_eq!(store.entries_at(&key(&big), 1).await.unwrap(), big.entry_list());
+    assert_eq!(
+        store.entries_at(&key(&big), 1).await.unwrap(),
+        big.entry_list()
+    );
 
     group_commit(store, &keys).await;
 }
@@ -177,10 +265,14 @@ async fn group_commit(store: Arc<SqlStore>, keys: &Keys) {
     let mut racing = Vec::new();
     for tab in &tabs {
         for amount in 1..=4u64 {
-            let state = StreamState::new(*tab, 1, 0, 0, 0).tip(payee, amount).unwrap();
+            let state = StreamState::new(*tab, 1, 0, 0, 0)
+                .tip(payee, amount)
+                .unwrap();
             let accepted = keys.accepted(&state, None, (payee, amount), 9_000);
             let store = store.clone();
-            racing.push(tokio::spawn(async move { store.accept(accepted).await.unwrap() }));
+            racing.push(tokio::spawn(async move {
+                store.accept(accepted).await.unwrap()
+            }));
         }
     }
     let mut won = 0;
@@ -193,7 +285,11 @@ async fn group_commit(store: Arc<SqlStore>, keys: &Keys) {
     for receipt in receipts {
         let k = receipt.key();
         let entries = store.entries_at(&k, 1).await.unwrap();
-        assert_eq!(entries, receipt.state().entry_list(), "the winner's tip is the one recorded");
+        assert_eq!(
+            entries,
+            receipt.state().entry_list(),
+            "the winner's tip is the one recorded"
+        );
     }
 }
 
@@ -204,7 +300,13 @@ async fn sqlite_backend() {
     suite(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Reopening runs no migration twice, and everything acknowledged is there.
     let reopened = SqlStore::connect(&url).await.unwrap();
-    let total: u64 = reopened.counts().await.unwrap().iter().map(|(_, n)| n).sum();
+    let total: u64 = reopened
+        .counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     assert_eq!(total, 5 + 64);
 }
 
@@ -219,8 +321,13 @@ async fn postgres_backend() {
         return;
     };
     // A database of its own, so that runs never see each other's rows.
-    let database = format!("micropay_test_{}", Keypair::new().pubkey().to_string().to_lowercase());
-    let mut admin = PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+    let database = format!(
+        "micropay_test_{}",
+        Keypair::new().pubkey().to_string().to_lowercase()
+    );
+    let mut admin = PgConnection::connect(&url)
+        .await
+        .expect("connect to PostgreSQL");
     admin
         .execute(format!("CREATE DATABASE {database}").as_str())
         .await
@@ -229,7 +336,13 @@ async fn postgres_backend() {
     let database_url = format!("{base}/{database}");
     suite(Arc::new(SqlStore::connect(&database_url).await.unwrap())).await;
     let reopened = SqlStore::connect(&database_url).await.unwrap();
-    let total: u64 = reopened.counts().await.unwrap().iter().map(|(_, n)| n).sum();
+    let total: u64 = reopened
+        .counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     assert_eq!(total, 5 + 64);
     drop(reopened);
     admin

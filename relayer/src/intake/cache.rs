@@ -166,17 +166,15 @@ impl PayeeCache {
         if refused {
             return Err(Rejection::Policy(format!("{wallet} cannot be a payee")).into());
         }
-        let token_account =
-            associated_token_address(wallet, &config.mint, &config.token_program);
+        let token_account = associated_token_address(wallet, &config.mint, &config.token_program);
         let accounts = chain.accounts(&[*wallet, token_account]).await?;
         if accounts[0]
             .as_ref()
             .is_some_and(|account| account.owner == micropay_interface::ID)
         {
-            return Err(Rejection::Policy(format!(
-                "{wallet} is a micropay account, not a wallet"
-            ))
-            .into());
+            return Err(
+                Rejection::Policy(format!("{wallet} is a micropay account, not a wallet")).into(),
+            );
         }
         if !can_receive(accounts[1].as_ref(), &config.mint, &config.token_program) {
             return Err(Rejection::Policy(format!(
@@ -184,10 +182,7 @@ impl PayeeCache {
             ))
             .into());
         }
-        self.accepted
-            .write()
-            .await
-            .insert(*wallet, Instant::now());
+        self.accepted.write().await.insert(*wallet, Instant::now());
         Ok(())
     }
 }

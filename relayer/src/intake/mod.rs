@@ -12,8 +12,8 @@ use micropay_interface::state::Config;
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
-pub use cache::{ConfigCache, PayeeCache, TabCache};
 use cache::PayeeError;
+pub use cache::{ConfigCache, PayeeCache, TabCache};
 use rules::{Rejection, TabContext};
 
 use crate::{
@@ -75,7 +75,7 @@ pub struct Sequencer {
     store: Arc<dyn IntakeStore>,
     chain: Arc<dyn Chain>,
     config: ConfigCache,
-    tabs: TabCache,
+    tabs: Arc<TabCache>,
     payees: PayeeCache,
     receipts: ReceiptHub,
     metrics: Arc<Metrics>,
@@ -96,7 +96,7 @@ impl Sequencer {
             key,
             store,
             chain,
-            tabs: TabCache::new(limits.tab_max_age),
+            tabs: Arc::new(TabCache::new(limits.tab_max_age)),
             payees: PayeeCache::new(limits.payee_max_age),
             receipts: ReceiptHub::default(),
             metrics,
@@ -116,8 +116,9 @@ impl Sequencer {
         &self.receipts
     }
 
-    pub fn tabs(&self) -> &TabCache {
-        &self.tabs
+    /// The tab cache, shared with the settlement engine, whose passes keep it fresh.
+    pub fn tabs_handle(&self) -> Arc<TabCache> {
+        self.tabs.clone()
     }
 
     pub fn chain(&self) -> &dyn Chain {

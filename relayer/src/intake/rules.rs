@@ -73,9 +73,9 @@ impl TabContext<'_> {
     /// This life's stored epochs of one stream.
     fn stream_epochs(&self, slot: u8) -> impl Iterator<Item = &StoredEpoch> {
         let incarnation = self.tab.incarnation.get();
-        self.stored.iter().filter(move |e| {
-            e.state().slot == slot && e.state().incarnation == incarnation
-        })
+        self.stored
+            .iter()
+            .filter(move |e| e.state().slot == slot && e.state().incarnation == incarnation)
     }
 
     /// The state the stream's next tip must extend (the open epoch's newest, or the
@@ -301,9 +301,17 @@ mod tests {
         let w = world();
         let s = state(&w, 0, 5).tip(w.payee, 10).unwrap();
         let checked = ctx(&w, &[]).check(w.tab_key, &signed(s, &w.owner)).unwrap();
-        assert_eq!(checked, Checked { previous_seq: None, tip: (w.payee, 10) });
+        assert_eq!(
+            checked,
+            Checked {
+                previous_seq: None,
+                tip: (w.payee, 10)
+            }
+        );
         let s = state(&w, 1, 2).tip(w.payee, 10).unwrap();
-        assert!(ctx(&w, &[]).check(w.tab_key, &signed(s, &w.session)).is_ok());
+        assert!(ctx(&w, &[])
+            .check(w.tab_key, &signed(s, &w.session))
+            .is_ok());
     }
 
     #[test]
@@ -315,21 +323,37 @@ mod tests {
         let s2 = s1.tip(w.payee, 5).unwrap();
         assert_eq!(
             c.check(w.tab_key, &signed(s2.clone(), &w.owner)).unwrap(),
-            Checked { previous_seq: Some(1), tip: (w.payee, 5) }
+            Checked {
+                previous_seq: Some(1),
+                tip: (w.payee, 5)
+            }
         );
         // The stored state again, or a skipped seq: stale.
         let replay = c.check(w.tab_key, &latest[0].receipted.signed);
         assert!(matches!(replay, Err(Rejection::Stale(_))));
         let s3 = s2.tip(w.payee, 1).unwrap();
-        assert!(matches!(c.check(w.tab_key, &signed(s3, &w.owner)), Err(Rejection::Stale(_))));
+        assert!(matches!(
+            c.check(w.tab_key, &signed(s3, &w.owner)),
+            Err(Rejection::Stale(_))
+        ));
         // Two tips in one step.
-        let mut two = s1.tip(w.payee, 5).unwrap().tip(Pubkey::new_unique(), 5).unwrap();
+        let mut two = s1
+            .tip(w.payee, 5)
+            .unwrap()
+            .tip(Pubkey::new_unique(), 5)
+            .unwrap();
         two.seq = 2;
-        assert!(matches!(c.check(w.tab_key, &signed(two, &w.owner)), Err(Rejection::Policy(_))));
+        assert!(matches!(
+            c.check(w.tab_key, &signed(two, &w.owner)),
+            Err(Rejection::Policy(_))
+        ));
         // A payee dropped.
         let mut dropped = state(&w, 0, 5).tip(Pubkey::new_unique(), 11).unwrap();
         dropped.seq = 2;
-        assert!(matches!(c.check(w.tab_key, &signed(dropped, &w.owner)), Err(Rejection::Policy(_))));
+        assert!(matches!(
+            c.check(w.tab_key, &signed(dropped, &w.owner)),
+            Err(Rejection::Policy(_))
+        ));
     }
 
     #[test]
@@ -337,11 +361,17 @@ mod tests {
         let w = world();
         let s = state(&w, 0, 5).tip(w.payee, 10).unwrap();
         let by_session = signed(s.clone(), &w.session);
-        assert_eq!(ctx(&w, &[]).check(w.tab_key, &by_session), Err(Rejection::BadSignature));
+        assert_eq!(
+            ctx(&w, &[]).check(w.tab_key, &by_session),
+            Err(Rejection::BadSignature)
+        );
         let mut forged = signed(s, &w.owner);
         forged.state = forged.state.tip(w.payee, 1).unwrap();
         forged.state.seq = 1;
-        assert_eq!(ctx(&w, &[]).check(w.tab_key, &forged), Err(Rejection::BadSignature));
+        assert_eq!(
+            ctx(&w, &[]).check(w.tab_key, &forged),
+            Err(Rejection::BadSignature)
+        );
         let empty_slot = state(&w, 2, 0).tip(w.payee, 1).unwrap();
         assert!(matches!(
             ctx(&w, &[]).check(w.tab_key, &signed(empty_slot, &w.owner)),
@@ -373,7 +403,10 @@ mod tests {
         let over = state(&w, 0, 6).tip(w.payee, 4_101).unwrap();
         assert_eq!(
             c.check(w.tab_key, &signed(over, &w.owner)),
-            Err(Rejection::InsufficientFunds { available: 4_100, needed: 4_101 })
+            Err(Rejection::InsufficientFunds {
+                available: 4_100,
+                needed: 4_101
+            })
         );
         // Once the chain settled the closed epoch at a lower seq, only the difference
         // still counts (a top-up is pending).
@@ -396,7 +429,9 @@ mod tests {
         let mut w = world();
         // cap 1,000, spent 100.
         let ok = state(&w, 1, 2).tip(w.payee, 900).unwrap();
-        assert!(ctx(&w, &[]).check(w.tab_key, &signed(ok, &w.session)).is_ok());
+        assert!(ctx(&w, &[])
+            .check(w.tab_key, &signed(ok, &w.session))
+            .is_ok());
         let over = state(&w, 1, 2).tip(w.payee, 901).unwrap();
         assert!(matches!(
             ctx(&w, &[]).check(w.tab_key, &signed(over.clone(), &w.session)),

@@ -63,7 +63,8 @@ pub fn row_to_epoch(row: &AnyRow) -> StoreResult<StoredEpoch> {
             .map_err(|_| StoreError::Corrupt("slot".into()))?,
         epoch: row.try_get::<i64, _>("epoch")? as u64,
         seq: row.try_get::<i64, _>("seq")? as u32,
-        fee_bps: u16::try_from(row.try_get::<i64, _>("fee_bps")?).map_err(|_| StoreError::Corrupt("fee_bps".into()))?,
+        fee_bps: u16::try_from(row.try_get::<i64, _>("fee_bps")?)
+            .map_err(|_| StoreError::Corrupt("fee_bps".into()))?,
         entries: decode_entries(&entries)?,
     };
     Ok(StoredEpoch {

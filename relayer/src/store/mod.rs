@@ -65,8 +65,7 @@ pub trait SettlementStore: Send + Sync + 'static {
     async fn record_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()>;
 
     /// Moves a pending epoch to a final status (settled, short or void).
-    async fn finish(&self, epoch: &EpochKey, status: StreamStatus, now_ms: i64)
-        -> StoreResult<()>;
+    async fn finish(&self, epoch: &EpochKey, status: StreamStatus, now_ms: i64) -> StoreResult<()>;
 
     /// The entries of `epoch` as they stood at `seq`: the sum of its tips up to it.
     async fn entries_at(&self, epoch: &EpochKey, seq: u32) -> StoreResult<Vec<(Pubkey, u64)>>;
@@ -75,8 +74,12 @@ pub trait SettlementStore: Send + Sync + 'static {
     async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>>;
 
     /// Remembers a lookup table before it is created, so that restarts reuse it.
-    async fn add_lookup_table(&self, authority: &Pubkey, table: &Pubkey, now_ms: i64)
-        -> StoreResult<()>;
+    async fn add_lookup_table(
+        &self,
+        authority: &Pubkey,
+        table: &Pubkey,
+        now_ms: i64,
+    ) -> StoreResult<()>;
 }
 
 /// What reports and payees read.

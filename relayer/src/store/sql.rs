@@ -205,12 +205,7 @@ impl SettlementStore for SqlStore {
         .map(drop)
     }
 
-    async fn finish(
-        &self,
-        epoch: &EpochKey,
-        status: StreamStatus,
-        now_ms: i64,
-    ) -> StoreResult<()> {
+    async fn finish(&self, epoch: &EpochKey, status: StreamStatus, now_ms: i64) -> StoreResult<()> {
         self.per_epoch(
             "UPDATE stream_epochs SET status = $5, updated_at = $6
              WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND status IN ('open', 'closed')",

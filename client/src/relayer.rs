@@ -1,0 +1,170 @@
+//! The relayer's HTTP API for payers and payees: read a stream, tip (extend the
+//! stream's state by one tip, sign it, submit it, check the receipt), and fetch the
+//! receipts naming a wallet.
+
+use micropay_api::{
+    routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
+    SignedStreamJson, StreamView,
+};
+use micropay_protocol::{Receipted, SignedStream};
+use solana_sdk::{pubkey::Pubkey, signer::Signer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayerError {
+    #[error("relayer unreachable: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("relayer refused ({}, {}): {message}", code.http_status(), code.as_str())]
+    Refused { code: ErrorCode, message: String },
+    #[error("relayer answered with something unusable: {0}")]
+    BadResponse(String),
+    #[error("slot {slot} of the tab holds key {actual}, not this signer's {expected}")]
+    WrongKey {
+        slot: u8,
+        expected: Pubkey,
+        actual: String,
+    },
+    #[error("still conflicting after {0} attempts")]
+    TooManyConflicts(usize),
+}
+
+impl RelayerError {
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            RelayerError::Refused { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Attempts at a tip when another state of the stream keeps winning the race.
+const TIP_ATTEMPTS: usize = 8;
+
+#[derive(Clone)]
+pub struct RelayerClient {
+    http: reqwest::Client,
+    base: String,
+    /// Receipts must verify under this key (the config's sequencer).
+    sequencer: Pubkey,
+}
+
+impl RelayerClient {
+    pub fn new(base: impl Into<String>, sequencer: Pubkey) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.into().trim_end_matches('/').to_string(),
+            sequencer,
+        }
+    }
+
+    pub fn sequencer(&self) -> Pubkey {
+        self.sequencer
+    }
+
+    async fn answer<T: serde::de::DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<T, RelayerError> {
+        if response.status().is_success() {
+            return Ok(response.json().await?);
+        }
+        let status = response.status();
+        let body = response.bytes().await?;
+        match serde_json::from_slice::<ErrorResponse>(&body) {
+            Ok(error) => Err(RelayerError::Refused {
+                code: error.error.code,
+                message: error.error.message,
+            }),
+            Err(_) => Err(RelayerError::BadResponse(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&body)
+            ))),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RelayerError> {
+        Self::answer(self.http.get(format!("{}{path}", self.base)).send().await?).await
+    }
+
+    pub async fn health(&self) -> Result<Health, RelayerError> {
+        self.get(routes::HEALTH).await
+    }
+
+    pub async fn stream(&self, tab: &Pubkey, slot: u8) -> Result<StreamView, RelayerError> {
+        self.get(&routes::stream(tab, slot)).await
+    }
+
+    /// Submits a signed state; returns it receipted, the receipt checked.
+    pub async fn submit(&self, signed: &SignedStream) -> Result<Receipted, RelayerError> {
+        let state = &signed.state;
+        let response = self
+            .http
+            .post(format!(
+                "{}{}",
+                self.base,
+                routes::stream_states(&state.tab, state.slot)
+            ))
+            .json(&SignedStreamJson::from(signed))
+            .send()
+            .await?;
+        let json: ReceiptJson = Self::answer(response).await?;
+        let (receipted, _) = json
+            .to_receipted()
+            .map_err(|e| RelayerError::BadResponse(e.to_string()))?;
+        if receipted.signed != *signed || !receipted.receipt_verifies(&self.sequencer) {
+            return Err(RelayerError::BadResponse(
+                "the receipt is not the sequencer's for the submitted state".into(),
+            ));
+        }
+        Ok(receipted)
+    }
+
+    /// Tips `amount` to `payee` on the stream `key` signs for: extends the relayer's
+    /// current state by one tip, signs and submits it, and starts again from a fresh
+    /// state if another tip of the stream was receipted first.
+    pub async fn tip<S: Signer + Sync>(
+        &self,
+        key: &S,
+        tab: &Pubkey,
+        slot: u8,
+        payee: &Pubkey,
+        amount: u64,
+    ) -> Result<Receipted, RelayerError> {
+        for _ in 0..TIP_ATTEMPTS {
+            let view = self.stream(tab, slot).await?;
+            if view.key != key.pubkey().to_string() {
+                return Err(RelayerError::WrongKey {
+                    slot,
+                    expected: key.pubkey(),
+                    actual: view.key,
+                });
+            }
+            let base = view
+                .next
+                .to_state()
+                .map_err(|e| RelayerError::BadResponse(e.to_string()))?;
+            let next = base
+                .tip(*payee, amount)
+                .map_err(|e| RelayerError::BadResponse(format!("cannot extend the state: {e}")))?;
+            let signed = SignedStream::sign(next, key)
+                .map_err(|e| RelayerError::BadResponse(format!("signing: {e}")))?;
+            match self.submit(&signed).await {
+                Err(error) if error.code() == Some(ErrorCode::StaleState) => continue,
+                other => return other,
+            }
+        }
+        Err(RelayerError::TooManyConflicts(TIP_ATTEMPTS))
+    }
+
+    /// The newest receipt of each stream epoch naming `wallet`, receipted or changed
+    /// at or after `since_ms`, oldest first.
+    pub async fn payee_receipts(
+        &self,
+        wallet: &Pubkey,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<PayeeReceipt>, RelayerError> {
+        let page: PayeeReceipts = self
+            .get(&routes::payee_receipts(wallet, since_ms, limit))
+            .await?;
+        Ok(page.receipts)
+    }
+}

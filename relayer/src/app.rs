@@ -1,0 +1,271 @@
+//! Configuration (flags with environment fallbacks) and the service's lifecycle:
+//! start, settle-now, graceful shutdown, and the `micropay-relayer` command.
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{atomic::AtomicBool, Arc},
+    time::Duration,
+};
+
+use anyhow::Context;
+use clap::Args;
+use solana_sdk::{pubkey::Pubkey, signature::read_keypair_file, signer::Signer};
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{
+    chain::{decode_config, Chain, RpcChain},
+    http::{self, AppState},
+    intake::{IntakeLimits, Sequencer},
+    metrics::Metrics,
+    settlement::{policy::Policy, Engine, EngineConfig},
+    store::SqlStore,
+};
+
+#[derive(Args, Clone, Debug)]
+pub struct RelayerArgs {
+    /// JSON-RPC URL of the cluster (or `localhost`, `devnet`, `mainnet-beta`).
+    #[arg(
+        long = "url",
+        short = 'u',
+        env = "MICROPAY_RPC_URL",
+        default_value = "localhost"
+    )]
+    pub url: String,
+    /// The sequencer's keypair (Solana CLI JSON): it signs receipts and settlements
+    /// and pays their fees. It must be the config's sequencer.
+    #[arg(long = "keypair", short = 'k', env = "MICROPAY_KEYPAIR")]
+    pub keypair: PathBuf,
+    /// The deployment (config account) this relayer sequences.
+    #[arg(long, env = "MICROPAY_CONFIG")]
+    pub config: Pubkey,
+    /// `sqlite://path` (embedded, default) or `postgres://...` (shared by instances).
+    #[arg(
+        long,
+        env = "MICROPAY_STORE_URL",
+        default_value = "sqlite://micropay-relayer.db"
+    )]
+    pub store_url: String,
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "MICROPAY_LISTEN", default_value = "127.0.0.1:7800")]
+    pub listen: SocketAddr,
+    /// Settle a stream epoch once its first tip is this many seconds old.
+    #[arg(long, env = "MICROPAY_SETTLE_MAX_AGE_SECS", default_value_t = 30)]
+    pub settle_max_age_secs: u64,
+    /// ... or once its total reaches this many token base units.
+    #[arg(long, env = "MICROPAY_SETTLE_MAX_TOTAL", default_value_t = u64::MAX)]
+    pub settle_max_total: u64,
+    /// ... or once it holds this many tips.
+    #[arg(long, env = "MICROPAY_SETTLE_MAX_TIPS", default_value_t = 100_000)]
+    pub settle_max_tips: u32,
+    /// ... or when a withdrawal unlocks, or its key expires, within this many seconds.
+    #[arg(long, env = "MICROPAY_SETTLE_HORIZON_SECS", default_value_t = 300)]
+    pub settle_horizon_secs: u64,
+    /// Milliseconds between settlement passes.
+    #[arg(long, env = "MICROPAY_SETTLE_INTERVAL_MS", default_value_t = 1_000)]
+    pub settle_interval_ms: u64,
+    /// Priority fee, micro-lamports per compute unit.
+    #[arg(long, env = "MICROPAY_PRIORITY_FEE", default_value_t = 0)]
+    pub priority_fee: u64,
+    /// A key must stay usable this many seconds past a tip for it to be receipted.
+    #[arg(long, env = "MICROPAY_MIN_KEY_VALIDITY_SECS", default_value_t = 600)]
+    pub min_key_validity_secs: i64,
+    /// Names this instance in settlement leases (several may share a PostgreSQL store).
+    #[arg(long, env = "MICROPAY_INSTANCE", default_value = "relayer")]
+    pub instance: String,
+}
+
+/// Expands the Solana CLI's URL monikers.
+pub fn rpc_url(url: &str) -> String {
+    match url {
+        "localhost" | "l" => "http://127.0.0.1:8899".into(),
+        "devnet" | "d" => "https://api.devnet.solana.com".into(),
+        "testnet" | "t" => "https://api.testnet.solana.com".into(),
+        "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
+        other => other.into(),
+    }
+}
+
+/// A running relayer: its HTTP address and handles to steer and stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub sequencer: Pubkey,
+    settle_now: Arc<AtomicBool>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets requests in progress and the current settlement
+    /// pass finish, and returns when everything has stopped.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Settles every open stream epoch on the next pass, whatever the policy says.
+    pub fn settle_now(&self) {
+        self.settle_now
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Stops at once, as a crash would: the current pass does not finish.
+    pub fn abort(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the relayer: store, chain access, the sequencer, the HTTP API and the
+/// settlement engine.
+pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
+    let key = read_keypair_file(&args.keypair)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", args.keypair.display()))?;
+    let chain: Arc<dyn Chain> = Arc::new(RpcChain::new(&rpc_url(&args.url)));
+    let store = Arc::new(
+        SqlStore::connect(&args.store_url)
+            .await
+            .context("opening the store")?,
+    );
+    let config_account = chain
+        .accounts(&[args.config])
+        .await
+        .context("fetching the config")?;
+    let config = decode_config(config_account[0].as_ref())
+        .with_context(|| format!("{} is not a micropay config", args.config))?;
+    let now = crate::domain::now_ms() / 1_000;
+    anyhow::ensure!(
+        config.is_receipt_signer(&key.pubkey(), now),
+        "{} is not the sequencer of config {} (it is {})",
+        key.pubkey(),
+        args.config,
+        config.params_at(now).sequencer
+    );
+    let metrics = Arc::new(Metrics::new());
+    // Every settlement pass refreshes the tabs it settles; requests refetch a tab only
+    // when it is unknown or older than this. A few seconds of staleness are safe for
+    // the funds check: withdrawals wait at least an hour.
+    let tab_max_age = Duration::from_millis(args.settle_interval_ms.saturating_mul(5).max(2_000));
+    let sequencer = Arc::new(
+        Sequencer::new(
+            key.insecure_clone(),
+            args.config,
+            store.clone(),
+            chain.clone(),
+            metrics.clone(),
+            IntakeLimits {
+                min_key_validity: args.min_key_validity_secs,
+                tab_max_age,
+                config_max_age: Duration::from_secs(10),
+                payee_max_age: Duration::from_secs(60),
+            },
+        )
+        .await?,
+    );
+    let settle_now = Arc::new(AtomicBool::new(false));
+    let engine = Engine::new(
+        store.clone(),
+        chain.clone(),
+        sequencer.tabs_handle(),
+        metrics.clone(),
+        Arc::new(key),
+        args.config,
+        EngineConfig {
+            policy: Policy {
+                max_age: Duration::from_secs(args.settle_max_age_secs),
+                max_total: args.settle_max_total,
+                max_tips: args.settle_max_tips,
+                horizon: Duration::from_secs(args.settle_horizon_secs),
+            },
+            instance: args.instance.clone(),
+            lease: Duration::from_secs(60),
+            compute_unit_price: args.priority_fee,
+        },
+        settle_now.clone(),
+    );
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let app = http::router(AppState {
+        sequencer: sequencer.clone(),
+        reports: store,
+        metrics,
+        shutdown: shutdown_rx.clone(),
+    });
+    let mut http_shutdown = shutdown_rx.clone();
+    let http = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = http_shutdown.changed().await;
+        });
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "http server stopped");
+        }
+    });
+    let interval = Duration::from_millis(args.settle_interval_ms);
+    let settle = tokio::spawn(engine.run(interval, shutdown_rx));
+    tracing::info!(%addr, config = %args.config, sequencer = %sequencer.sequencer(), "relayer running");
+    Ok(Running {
+        addr,
+        sequencer: sequencer.sequencer(),
+        settle_now,
+        shutdown,
+        tasks: vec![http, settle],
+    })
+}
+
+#[derive(clap::Parser)]
+#[command(
+    name = "micropay-relayer",
+    version,
+    about = "micropay relayer: the sequencer that receipts signed tips and settles them in batches"
+)]
+struct Cli {
+    #[command(flatten)]
+    relayer: RelayerArgs,
+}
+
+/// The `micropay-relayer` command: runs until SIGTERM or Ctrl-C, then stops intake,
+/// finishes requests in progress and the current settlement pass, and exits. SIGUSR1
+/// settles every open stream epoch at once (before maintenance, or to end a benchmark).
+pub async fn main() -> anyhow::Result<()> {
+    main_from(std::env::args()).await
+}
+
+/// [`main`] with the command line given (`micropay relayer run` passes its own).
+pub async fn main_from(
+    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> anyhow::Result<()> {
+    use clap::Parser;
+    let cli = Cli::parse_from(argv);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let running = start(&cli.relayer).await?;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut settle_now = signal(SignalKind::user_defined1())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = settle_now.recv() => {
+                tracing::info!("SIGUSR1: settling every open stream epoch now");
+                running.settle_now();
+            }
+        }
+    }
+    tracing::info!("shutting down: finishing requests and the current settlement pass");
+    running.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}

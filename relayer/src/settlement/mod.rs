@@ -1,0 +1,444 @@
+//! The settlement engine, as a pipeline run once per pass: reconcile what is stored
+//! with the chain ([`reconcile`]), close what the [`policy`] says is due, plan items
+//! (open epochs and top-ups, [`plan`]), pack them into transactions against the
+//! lookup [`tables`] ([`pack`]), then simulate, record, send and confirm
+//! ([`sender`]). A settlement is recorded before it is sent, and the chain decides
+//! what landed, so a crash at any point neither loses nor repeats a payment.
+
+pub mod pack;
+pub mod plan;
+pub mod policy;
+pub mod reconcile;
+pub mod sender;
+pub mod tables;
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use micropay_interface::state::{Params, Tab};
+use micropay_protocol::entries_hash;
+use solana_sdk::{
+    instruction::InstructionError, pubkey::Pubkey, signature::Keypair,
+    transaction::TransactionError,
+};
+
+use crate::{
+    chain::{decode_config, Chain, ChainError},
+    domain::{now_ms, EpochKey, StoredEpoch, StreamStatus},
+    intake::TabCache,
+    metrics::Metrics,
+    store::{SettlementStore, StoreError},
+};
+use pack::{ordered_tables, transaction_fee, transaction_fits, Packer, MAX_COMPUTE_UNITS};
+use plan::{Candidate, PayeeDirectory};
+use policy::Policy;
+use reconcile::Outcome;
+use sender::{InFlight, Settlements};
+use tables::Tables;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Build(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub policy: Policy,
+    /// Names this instance in settlement leases.
+    pub instance: String,
+    pub lease: Duration,
+    pub compute_unit_price: u64,
+}
+
+/// Counts of one pass, for logs and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub closed: usize,
+    pub sent: usize,
+    pub confirmed: usize,
+    pub reconciled: usize,
+}
+
+pub struct Engine {
+    store: Arc<dyn SettlementStore>,
+    chain: Arc<dyn Chain>,
+    tabs: Arc<TabCache>,
+    metrics: Arc<Metrics>,
+    /// The sequencer: it signs settlements, so their items need no receipts.
+    payer: Arc<Keypair>,
+    config: Pubkey,
+    settings: EngineConfig,
+    settle_now: Arc<AtomicBool>,
+    tables: Tables,
+    settlements: Settlements,
+}
+
+/// The chain as one pass sees it.
+struct ChainView {
+    params: Params,
+    mint: Pubkey,
+    token_program: Pubkey,
+    tabs: HashMap<Pubkey, Tab>,
+    /// Cluster time, unix seconds.
+    now: i64,
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn SettlementStore>,
+        chain: Arc<dyn Chain>,
+        tabs: Arc<TabCache>,
+        metrics: Arc<Metrics>,
+        payer: Arc<Keypair>,
+        config: Pubkey,
+        settings: EngineConfig,
+        settle_now: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            store,
+            chain,
+            tabs,
+            metrics,
+            payer,
+            config,
+            settings,
+            settle_now,
+            tables: Tables::default(),
+            settlements: Settlements::default(),
+        }
+    }
+
+    /// One pass. A "settle now" request taken by a failed pass is kept for the next.
+    pub async fn run_once(&mut self) -> Result<PassReport, EngineError> {
+        let settle_all = self.settle_now.swap(false, Ordering::SeqCst);
+        let result = self.pass(settle_all).await;
+        if result.is_err() {
+            self.settle_now.fetch_or(settle_all, Ordering::SeqCst);
+        }
+        result
+    }
+
+    async fn view(&self, pending: &[StoredEpoch]) -> Result<ChainView, EngineError> {
+        let mut tabs: Vec<Pubkey> = pending.iter().map(|e| e.state().tab).collect();
+        tabs.sort();
+        tabs.dedup();
+        let config_account = self.chain.accounts(&[self.config]).await?;
+        let config = decode_config(config_account[0].as_ref()).ok_or_else(|| {
+            EngineError::Build(format!("{} is not a micropay config", self.config))
+        })?;
+        let tabs = self.tabs.refresh(self.chain.as_ref(), &tabs).await?;
+        let now = match self.chain.unix_time().await {
+            Ok(now) => now,
+            Err(error) => {
+                tracing::warn!(%error, "cluster clock unavailable; using the local clock");
+                now_ms() / 1_000
+            }
+        };
+        Ok(ChainView {
+            params: config.params_at(now),
+            mint: config.mint,
+            token_program: config.token_program,
+            tabs,
+            now,
+        })
+    }
+
+    async fn pass(&mut self, settle_all: bool) -> Result<PassReport, EngineError> {
+        let mut report = PassReport {
+            confirmed: self
+                .settlements
+                .confirm(self.chain.as_ref(), self.store.as_ref(), &self.metrics)
+                .await?,
+            ..PassReport::default()
+        };
+        let pending = self.store.pending().await?;
+        let view = self.view(&pending).await?;
+        let in_flight = self.settlements.epochs();
+
+        let mut to_close = Vec::new();
+        let mut ready = Vec::new();
+        let mut top_ups = Vec::new();
+        for epoch in &pending {
+            let tab = view.tabs.get(&epoch.state().tab);
+            match reconcile::outcome(epoch, tab, &view.params, view.now) {
+                Outcome::Final(status) => {
+                    self.store.finish(&epoch.key(), status, now_ms()).await?;
+                    if status == StreamStatus::Short {
+                        tracing::warn!(epoch = ?epoch.key(), "settled below its receipted state after the top-up window");
+                    }
+                    report.reconciled += 1;
+                }
+                Outcome::TopUp => {
+                    if epoch.status == StreamStatus::Open {
+                        to_close.push(epoch.key());
+                    }
+                    top_ups.push(epoch);
+                }
+                Outcome::Waiting => {
+                    let tab = tab.expect("a waiting epoch has its tab");
+                    let next_in_line =
+                        tab.slots[epoch.state().slot as usize].epoch.get() == epoch.state().epoch;
+                    match epoch.status {
+                        StreamStatus::Open => {
+                            let due = self.settings.policy.is_due(
+                                epoch,
+                                tab,
+                                &view.params,
+                                view.now * 1_000,
+                                settle_all,
+                            );
+                            if due {
+                                to_close.push(epoch.key());
+                                ready.push(epoch);
+                            }
+                        }
+                        StreamStatus::Closed if next_in_line => ready.push(epoch),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if !to_close.is_empty() {
+            let closed = self.store.close(&to_close).await?;
+            report.closed = closed.iter().filter(|c| **c).count();
+        }
+        let window = view.params.top_up_window.get();
+        ready.retain(|epoch| {
+            let slot = &view.tabs[&epoch.state().tab].slots[epoch.state().slot as usize];
+            !slot.in_top_up_window(view.now, window)
+        });
+        let mut chosen: Vec<&StoredEpoch> = Vec::new();
+        let mut streams = HashSet::new();
+        for epoch in top_ups.into_iter().chain(ready) {
+            if !in_flight.contains(&epoch.key()) && streams.insert(epoch.stream()) {
+                chosen.push(epoch);
+            }
+        }
+        let candidates = self.candidates(&chosen, &view).await?;
+        report.sent = self.settle(candidates, &view).await?;
+        Ok(report)
+    }
+
+    /// Leases `chosen` and turns them into candidates; a top-up names the entries the
+    /// chain recorded, rebuilt from the stored tips and checked against its hash.
+    async fn candidates(
+        &self,
+        chosen: &[&StoredEpoch],
+        view: &ChainView,
+    ) -> Result<Vec<Candidate>, EngineError> {
+        if chosen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<EpochKey> = chosen.iter().map(|e| e.key()).collect();
+        let now = now_ms();
+        let until = now + self.settings.lease.as_millis() as i64;
+        let leased = self
+            .store
+            .lease(&keys, &self.settings.instance, now, until)
+            .await?;
+        let mut candidates = Vec::new();
+        for (epoch, leased) in chosen.iter().zip(leased) {
+            if !leased {
+                continue;
+            }
+            let state = epoch.state();
+            let slot = &view.tabs[&state.tab].slots[state.slot as usize];
+            let previous = if slot.epoch.get() > state.epoch {
+                let settled = self
+                    .store
+                    .entries_at(&epoch.key(), slot.last_seq.get())
+                    .await?;
+                let hash = entries_hash(settled.iter().map(|(wallet, amount)| (wallet, *amount)));
+                if hash != slot.last_entries_hash {
+                    tracing::error!(epoch = ?epoch.key(), "the chain settled a state this relayer never receipted");
+                    self.store
+                        .finish(&epoch.key(), StreamStatus::Short, now)
+                        .await?;
+                    continue;
+                }
+                Some(settled)
+            } else {
+                None
+            };
+            candidates.push(Candidate {
+                epoch: (*epoch).clone(),
+                previous,
+            });
+        }
+        Ok(candidates)
+    }
+
+    async fn settle(
+        &mut self,
+        mut candidates: Vec<Candidate>,
+        view: &ChainView,
+    ) -> Result<usize, EngineError> {
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let mut wallets: Vec<Pubkey> = candidates.iter().flat_map(|c| c.wallets()).collect();
+        wallets.sort();
+        wallets.dedup();
+        let token_accounts = self
+            .chain
+            .accounts(&PayeeDirectory::token_accounts(
+                &wallets,
+                &view.mint,
+                &view.token_program,
+            ))
+            .await?;
+        let payees =
+            PayeeDirectory::new(&wallets, &token_accounts, &view.mint, &view.token_program);
+        let payer = self.payer.clone();
+        let packer = Packer {
+            payer: &payer,
+            config: self.config,
+            mint: view.mint,
+            token_program: view.token_program,
+            compute_unit_price: self.settings.compute_unit_price,
+            payees: &payees,
+        };
+        let (shared, tabs) = packer.table_accounts(candidates.iter());
+        self.tables
+            .ensure(
+                self.chain.as_ref(),
+                self.store.as_ref(),
+                &self.payer,
+                &shared,
+                &tabs,
+            )
+            .await?;
+        // Streams of one table side by side, so that most batches need only it.
+        let index = self.tables.index();
+        candidates.sort_by_key(|c| {
+            let tab = c.epoch.state().tab;
+            (
+                index.get(&tab).copied().unwrap_or(usize::MAX),
+                tab,
+                c.epoch.state().slot,
+            )
+        });
+        let batches: Vec<Vec<Candidate>> = packer
+            .pack(&candidates, self.tables.all())?
+            .into_iter()
+            .map(|batch| batch.into_iter().cloned().collect())
+            .collect();
+        let mut sent = 0;
+        for batch in batches {
+            sent += self.send_batch(&packer, batch).await?;
+        }
+        Ok(sent)
+    }
+
+    /// Simulates, records, sends and tracks one batch. A batch that fails simulation
+    /// is split to isolate what cannot settle; that stays closed for the next pass
+    /// (reconciliation decides if the chain moved on).
+    async fn send_batch(
+        &mut self,
+        packer: &Packer<'_>,
+        batch: Vec<Candidate>,
+    ) -> Result<usize, EngineError> {
+        let mut queue = vec![batch];
+        let mut sent = 0;
+        while let Some(batch) = queue.pop() {
+            let refs: Vec<&Candidate> = batch.iter().collect();
+            let (blockhash, last_valid_block_height) = self.chain.latest_blockhash().await?;
+            let ixs = packer.instructions(&refs, MAX_COMPUTE_UNITS)?;
+            let tables = ordered_tables(self.tables.all(), &ixs);
+            let probe = packer.compile(&ixs, &tables, blockhash)?;
+            let fits = transaction_fits(&probe);
+            let simulation = if fits {
+                Some(self.chain.simulate(&probe).await?)
+            } else {
+                None
+            };
+            let failed = simulation.as_ref().is_none_or(|s| s.error.is_some());
+            if failed {
+                if batch.len() > 1 {
+                    let half = batch.len() / 2;
+                    queue.push(batch[half..].to_vec());
+                    queue.push(batch[..half].to_vec());
+                } else if let Some(simulation) = simulation {
+                    let error = simulation.error.expect("failed");
+                    tracing::warn!(epoch = ?batch[0].key(), ?error, logs = ?simulation.logs, "settlement does not simulate");
+                    if is_program_error(&error) {
+                        self.metrics
+                            .settlements
+                            .with_label_values(&["refused"])
+                            .inc();
+                    }
+                } else {
+                    tracing::error!(epoch = ?batch[0].key(), "a single state does not fit a transaction");
+                }
+                continue;
+            }
+            let units = simulation
+                .and_then(|s| s.units_consumed)
+                .map_or(MAX_COMPUTE_UNITS, |u| {
+                    (u + u / 5 + 10_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32
+                });
+            let tx = packer.compile(&packer.instructions(&refs, units)?, &tables, blockhash)?;
+            let epochs: Vec<EpochKey> = batch.iter().map(Candidate::key).collect();
+            // Durable before sent: after a crash, the epochs' transaction is known.
+            self.store
+                .record_settle_tx(&epochs, &tx.signatures[0])
+                .await?;
+            self.chain.send(&tx).await?;
+            self.metrics.settlements.with_label_values(&["sent"]).inc();
+            self.metrics
+                .fee_lamports
+                .inc_by(transaction_fee(units, self.settings.compute_unit_price));
+            self.settlements.track(InFlight {
+                tx,
+                tips: batch.iter().map(Candidate::tips).sum(),
+                epochs,
+                last_valid_block_height,
+                sent_at: Instant::now(),
+                last_sent: Instant::now(),
+            });
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// Runs passes every `interval` until `shutdown` fires, then finishes the pass in
+    /// progress.
+    pub async fn run(
+        mut self,
+        interval: Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            match self.run_once().await {
+                Ok(report) if report != PassReport::default() => {
+                    tracing::info!(?report, "settlement pass")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "settlement pass failed; retrying"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
+
+fn is_program_error(error: &TransactionError) -> bool {
+    matches!(
+        error,
+        TransactionError::InstructionError(_, InstructionError::Custom(_))
+    )
+}

@@ -1,0 +1,114 @@
+//! What one settlement says: an item per stream epoch (an open epoch, or a top-up of
+//! one the chain settled lower), and the payees they pay, with the accounts the
+//! program needs for each.
+
+use std::collections::{BTreeSet, HashMap};
+
+use micropay_interface::client::{associated_token_address, SettleItem, SettlePayee};
+use solana_sdk::{account::Account, pubkey::Pubkey};
+
+use crate::domain::{EpochKey, StoredEpoch};
+
+/// One stream epoch to settle.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub epoch: StoredEpoch,
+    /// For a top-up: the entries the chain recorded as settled.
+    pub previous: Option<Vec<(Pubkey, u64)>>,
+}
+
+impl Candidate {
+    pub fn key(&self) -> EpochKey {
+        self.epoch.key()
+    }
+
+    /// The item, signed by the stream key; the sequencer signs the transaction, so no
+    /// receipt travels with it.
+    pub fn item(&self) -> SettleItem {
+        let signed = &self.epoch.receipted.signed;
+        SettleItem {
+            tab: signed.state.tab,
+            slot: signed.state.slot,
+            seq: signed.state.seq,
+            fee_bps: signed.state.fee_bps,
+            entries: signed.state.entry_list(),
+            previous: self.previous.clone(),
+            signature: signed.signature,
+            receipt: None,
+        }
+    }
+
+    pub fn wallets(&self) -> impl Iterator<Item = Pubkey> + '_ {
+        let now = self.epoch.state().entries.keys().copied();
+        let before = self.previous.iter().flatten().map(|(wallet, _)| *wallet);
+        now.chain(before)
+    }
+
+    /// Tips this settlement pays for (a top-up pays those after the settled seq, but
+    /// counting its seq keeps the figure simple and conservative).
+    pub fn tips(&self) -> u64 {
+        u64::from(self.epoch.state().seq)
+    }
+}
+
+/// Each payee's token account, and whether the program needs its wallet passed too:
+/// only when the token account cannot be read (missing or closed), so that the
+/// program can still name whom it credits.
+pub struct PayeeDirectory {
+    payees: HashMap<Pubkey, SettlePayee>,
+}
+
+impl PayeeDirectory {
+    /// `accounts` holds the chain's token account for each wallet, in order.
+    pub fn new(
+        wallets: &[Pubkey],
+        token_accounts: &[Option<Account>],
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Self {
+        let payees = wallets
+            .iter()
+            .zip(token_accounts)
+            .map(|(wallet, account)| {
+                let readable = account.as_ref().is_some_and(|account| {
+                    account.owner == *token_program
+                        && account.data.len() >= 64
+                        && account.data[..32] == mint.to_bytes()
+                        && account.data[32..64] == wallet.to_bytes()
+                });
+                let payee = SettlePayee {
+                    wallet: *wallet,
+                    token_account: associated_token_address(wallet, mint, token_program),
+                    pass_wallet: !readable,
+                };
+                (*wallet, payee)
+            })
+            .collect();
+        Self { payees }
+    }
+
+    /// The token accounts to read for `wallets`.
+    pub fn token_accounts(
+        wallets: &[Pubkey],
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Vec<Pubkey> {
+        wallets
+            .iter()
+            .map(|wallet| associated_token_address(wallet, mint, token_program))
+            .collect()
+    }
+
+    /// The distinct payees of `batch`.
+    pub fn for_batch(&self, batch: &[&Candidate]) -> Vec<SettlePayee> {
+        let wallets: BTreeSet<Pubkey> = batch.iter().flat_map(|c| c.wallets()).collect();
+        wallets
+            .iter()
+            .filter_map(|wallet| self.payees.get(wallet).cloned())
+            .collect()
+    }
+
+    pub fn get(&self, wallet: &Pubkey) -> Option<&SettlePayee> {
+        self.payees.get(wallet)
+    }
+}

@@ -1,0 +1,206 @@
+//! The engine's address lookup tables: created and extended so that every account a
+//! settlement uses is one byte, remembered in the store so that restarts reuse them,
+//! and read back from the chain before they are relied on.
+
+use std::{collections::HashSet, time::Duration};
+
+use solana_address_lookup_table_interface::{
+    instruction::{create_lookup_table, extend_lookup_table},
+    state::AddressLookupTable,
+};
+use solana_sdk::{
+    message::AddressLookupTableAccount, pubkey::Pubkey, signature::Keypair, signer::Signer,
+};
+
+use super::{sender::confirm_all, EngineError};
+use crate::{chain::Chain, domain::now_ms, store::SettlementStore};
+
+const LOOKUP_TABLE_CAPACITY: usize = 256;
+/// Addresses per extend transaction (32 bytes each; well under the size limit).
+const EXTEND_CHUNK: usize = 20;
+
+#[derive(Default)]
+pub struct Tables {
+    loaded: bool,
+    tables: Vec<AddressLookupTableAccount>,
+    /// The slot of the latest extension not yet known to be rooted.
+    unrooted_extension: Option<u64>,
+    /// Extensions were sent since the tables were last read back from the chain.
+    unverified: bool,
+}
+
+impl Tables {
+    pub fn all(&self) -> &[AddressLookupTableAccount] {
+        &self.tables
+    }
+
+    /// Which table holds each address (the first that does).
+    pub fn index(&self) -> std::collections::HashMap<Pubkey, usize> {
+        let mut index = std::collections::HashMap::new();
+        for (i, table) in self.tables.iter().enumerate() {
+            for address in &table.addresses {
+                index.entry(*address).or_insert(i);
+            }
+        }
+        index
+    }
+
+    /// Makes sure every address is in a table and usable: validators resolve a
+    /// transaction's tables against their root bank, so until an extension is rooted
+    /// a transaction using it is dropped (seen: 12-13 s on a local validator).
+    pub async fn ensure(
+        &mut self,
+        chain: &dyn Chain,
+        store: &dyn SettlementStore,
+        authority: &Keypair,
+        shared: &[Pubkey],
+        tabs: &[Pubkey],
+    ) -> Result<(), EngineError> {
+        self.extend(chain, store, authority, shared, tabs).await?;
+        if let Some(slot) = self.unrooted_extension {
+            while chain.rooted_slot().await? <= slot {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            self.unrooted_extension = None;
+        }
+        if self.unverified {
+            self.verify(chain).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds the addresses no table holds yet, creating tables as needed; every table
+    /// that receives tabs gets the shared addresses too, so that a transaction of
+    /// neighbouring tabs needs one table. Extensions are confirmed, not waited for
+    /// until rooted.
+    pub async fn extend(
+        &mut self,
+        chain: &dyn Chain,
+        store: &dyn SettlementStore,
+        authority: &Keypair,
+        shared: &[Pubkey],
+        tabs: &[Pubkey],
+    ) -> Result<(), EngineError> {
+        if !self.loaded {
+            self.load(chain, store, &authority.pubkey()).await?;
+            self.loaded = true;
+        }
+        if self.unverified {
+            self.verify(chain).await?;
+        }
+        // Copying more than half a table into each one would leave little room.
+        let replicate = shared.len() <= LOOKUP_TABLE_CAPACITY / 2;
+        let in_any: HashSet<Pubkey> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.addresses.iter().copied())
+            .collect();
+        let in_last: HashSet<Pubkey> = self
+            .tables
+            .last()
+            .map(|t| t.addresses.iter().copied().collect())
+            .unwrap_or_default();
+        let mut seen = HashSet::new();
+        let mut missing_tabs: Vec<Pubkey> = tabs
+            .iter()
+            .filter(|key| !in_any.contains(key) && seen.insert(**key))
+            .copied()
+            .collect();
+        let mut missing_shared: Vec<Pubkey> = shared
+            .iter()
+            .filter(|key| {
+                let held = if replicate { &in_last } else { &in_any };
+                !held.contains(key) && seen.insert(**key)
+            })
+            .copied()
+            .collect();
+        if missing_tabs.is_empty() && missing_shared.is_empty() {
+            return Ok(());
+        }
+        let payer = authority.pubkey();
+        let mut extensions = Vec::new();
+        while !missing_tabs.is_empty() || !missing_shared.is_empty() {
+            let room = self
+                .tables
+                .last()
+                .map_or(0, |t| LOOKUP_TABLE_CAPACITY - t.addresses.len());
+            if room == 0 || (replicate && room < missing_shared.len()) {
+                let slot = chain.slot().await?;
+                let (ix, table) = create_lookup_table(payer, payer, slot.saturating_sub(1));
+                // Remembered before it exists, so that a crash cannot leak it.
+                store.add_lookup_table(&payer, &table, now_ms()).await?;
+                confirm_all(chain, authority, vec![ix]).await?;
+                self.tables.push(AddressLookupTableAccount {
+                    key: table,
+                    addresses: Vec::new(),
+                });
+                if replicate {
+                    missing_shared = shared.to_vec();
+                }
+                continue;
+            }
+            let mut added: Vec<Pubkey> = missing_shared
+                .drain(..missing_shared.len().min(room))
+                .collect();
+            let take = missing_tabs.len().min(room - added.len());
+            added.extend(missing_tabs.drain(..take));
+            let table = self.tables.last_mut().expect("a table exists");
+            for chunk in added.chunks(EXTEND_CHUNK) {
+                extensions.push(extend_lookup_table(
+                    table.key,
+                    payer,
+                    Some(payer),
+                    chunk.to_vec(),
+                ));
+            }
+            table.addresses.extend(added);
+        }
+        // Until read back from the chain, the local tables are only a plan.
+        self.unverified = true;
+        tracing::debug!(transactions = extensions.len(), "extending lookup tables");
+        let result = confirm_all(chain, authority, extensions).await;
+        // Whatever landed did so by now.
+        self.unrooted_extension = Some(chain.slot().await?);
+        result
+    }
+
+    /// The tables an earlier run created that are still live and ours.
+    async fn load(
+        &mut self,
+        chain: &dyn Chain,
+        store: &dyn SettlementStore,
+        authority: &Pubkey,
+    ) -> Result<(), EngineError> {
+        let keys = store.lookup_tables(authority).await?;
+        let accounts = chain.accounts(&keys).await?;
+        for (key, account) in keys.into_iter().zip(accounts) {
+            let Some(account) = account else { continue };
+            let Ok(table) = AddressLookupTable::deserialize(&account.data) else {
+                continue;
+            };
+            if table.meta.authority == Some(*authority) && table.meta.deactivation_slot == u64::MAX
+            {
+                self.tables.push(AddressLookupTableAccount {
+                    key,
+                    addresses: table.addresses.to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reloads the tables so that their contents are the chain's, not the plan's.
+    async fn verify(&mut self, chain: &dyn Chain) -> Result<(), EngineError> {
+        let keys: Vec<Pubkey> = self.tables.iter().map(|t| t.key).collect();
+        let accounts = chain.accounts(&keys).await?;
+        for (table, account) in self.tables.iter_mut().zip(accounts) {
+            let account = account
+                .ok_or_else(|| EngineError::Build(format!("lookup table {} missing", table.key)))?;
+            let parsed = AddressLookupTable::deserialize(&account.data)
+                .map_err(|e| EngineError::Build(format!("lookup table {}: {e}", table.key)))?;
+            table.addresses = parsed.addresses.to_vec();
+        }
+        self.unverified = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,422 @@
+//! The v2 relayer end to end on a local validator running the program's bytecode:
+//! receipts for every persisted state, concurrent streams of one tab, one writer per
+//! stream, the funds check across streams, intake refusing what the program refuses,
+//! receipts served and pushed to payees, settlement, and a lower state settled behind
+//! the relayer's back topped up from its receipts.
+
+use std::{sync::Arc, time::Duration};
+
+use micropay_api::{ErrorCode, SignedStreamJson, StreamStatus};
+use micropay_client::relayer::{RelayerClient, RelayerError};
+use micropay_devnet::{Deployment, Devnet, Payer};
+use micropay_interface::{
+    client::{self as builders, SettleAccounts, SettleItem, SettlePayee},
+    state::{AccountLayout, Tab},
+};
+use micropay_protocol::{SignedStream, StreamState};
+use micropay_relayer::app::{start, RelayerArgs, Running};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{write_keypair_file, Keypair},
+    signer::Signer,
+};
+
+const FEE_BPS: u16 = 100;
+
+struct World {
+    devnet: Devnet,
+    deployment: Deployment,
+    relayer: Running,
+    client: RelayerClient,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let devnet = Devnet::start().await.expect("validator");
+    let deployment = Deployment::create(&devnet, FEE_BPS)
+        .await
+        .expect("deployment");
+    let dir = tempfile::tempdir().unwrap();
+    let keypair = dir.path().join("sequencer.json");
+    write_keypair_file(&deployment.sequencer, &keypair).unwrap();
+    let args = RelayerArgs {
+        url: devnet.rpc_url(),
+        keypair,
+        config: deployment.config,
+        store_url: format!("sqlite://{}", dir.path().join("relayer.db").display()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        // Settle only when told to.
+        settle_max_age_secs: 3_600,
+        settle_max_total: u64::MAX,
+        settle_max_tips: u32::MAX,
+        settle_horizon_secs: 0,
+        settle_interval_ms: 200,
+        priority_fee: 0,
+        min_key_validity_secs: 600,
+        instance: "test".into(),
+    };
+    let relayer = start(&args).await.expect("relayer");
+    let base = format!("http://{}", relayer.addr);
+    let client = RelayerClient::new(&base, deployment.sequencer.pubkey());
+    World {
+        devnet,
+        deployment,
+        relayer,
+        client,
+        base,
+        _dir: dir,
+    }
+}
+
+async fn tab(devnet: &Devnet, tab: &Pubkey) -> Tab {
+    *Tab::view(&devnet.rpc().get_account_data(tab).await.unwrap()).expect("a tab")
+}
+
+fn refused(result: Result<impl std::fmt::Debug, RelayerError>) -> ErrorCode {
+    match result {
+        Err(RelayerError::Refused { code, .. }) => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Waits until `check` holds, or fails after a minute.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The net a payee gets for `gross` at the config's fee.
+fn net(gross: u64) -> u64 {
+    gross - gross * u64::from(FEE_BPS) / 10_000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
+    let w = world().await;
+    let payer: Payer = w.deployment.payer(&w.devnet, 100_000).await.unwrap();
+    let session = Keypair::new();
+    let expires = w.devnet.unix_time().await.unwrap() + 3 * 86_400;
+    w.deployment
+        .add_session(&w.devnet, &payer, 1, &session.pubkey(), expires, 30_000)
+        .await
+        .unwrap();
+    let (alice, alice_account) = w.deployment.payee(&w.devnet).await.unwrap();
+    let (bob, bob_account) = w.deployment.payee(&w.devnet).await.unwrap();
+
+    // Alice listens for her receipts before anyone tips.
+    let mut events = reqwest::get(format!(
+        "{}/v1/payees/{}/receipts/events",
+        w.base,
+        alice.pubkey()
+    ))
+    .await
+    .unwrap();
+
+    // The owner's stream and the session key's stream tip at the same time.
+    let owner_key = Arc::new(payer.owner.insecure_clone());
+    let session_key = Arc::new(session.insecure_clone());
+    let mut tasks = Vec::new();
+    for (key, slot) in [(owner_key.clone(), 0u8), (session_key.clone(), 1u8)] {
+        let client = w.client.clone();
+        let (tab, alice, bob) = (payer.tab, alice.pubkey(), bob.pubkey());
+        tasks.push(tokio::spawn(async move {
+            let mut last = None;
+            for i in 0..10u64 {
+                let payee = if i % 2 == 0 { alice } else { bob };
+                last = Some(
+                    client
+                        .tip(key.as_ref(), &tab, slot, &payee, 100 + i)
+                        .await
+                        .unwrap(),
+                );
+            }
+            last.unwrap()
+        }));
+    }
+    let mut latest = Vec::new();
+    for task in tasks {
+        latest.push(task.await.unwrap());
+    }
+    for receipted in &latest {
+        assert_eq!(receipted.state().seq, 10);
+        assert!(receipted.receipt_verifies(&w.deployment.sequencer.pubkey()));
+    }
+    let streamed_total: u64 = latest.iter().map(|r| r.state().total()).sum();
+    assert_eq!(streamed_total, 2 * (100..110).sum::<u64>());
+
+    // The push channel delivered Alice's receipts as they were issued.
+    let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
+        .await
+        .expect("an event")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("event: receipt"), "{text}");
+    assert!(text.contains(&alice.pubkey().to_string()), "{text}");
+
+    // Both streams' receipts are served to each payee they name.
+    let receipts = w
+        .client
+        .payee_receipts(&bob.pubkey(), 0, 100)
+        .await
+        .unwrap();
+    let mut slots: Vec<u8> = receipts
+        .iter()
+        .map(|r| r.receipt.signed.state.slot)
+        .collect();
+    slots.sort();
+    assert_eq!(slots, [0, 1]);
+    assert!(receipts.iter().all(|r| r.status == StreamStatus::Open));
+
+    // One writer per stream: two different states for the same next seq, sent
+    // together; exactly one is receipted, the other is stale.
+    let view = w.client.stream(&payer.tab, 0).await.unwrap();
+    let base = view.next.to_state().unwrap();
+    let racing: Vec<SignedStream> = [alice.pubkey(), bob.pubkey()]
+        .iter()
+        .map(|payee| SignedStream::sign(base.tip(*payee, 1).unwrap(), &payer.owner).unwrap())
+        .collect();
+    let (a, b) = tokio::join!(w.client.submit(&racing[0]), w.client.submit(&racing[1]));
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert_eq!(refused(loser), ErrorCode::StaleState);
+
+    // The funds check covers every stream: what is left is the deposit minus both
+    // streams' totals.
+    let committed: u64 = streamed_total + 1;
+    let left = 100_000 - committed;
+    let too_much = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), left + 1)
+        .await;
+    assert_eq!(refused(too_much), ErrorCode::InsufficientFunds);
+    // The session key is held to its cap (30,000) whatever the tab holds.
+    let over_cap = w
+        .client
+        .tip(&session, &payer.tab, 1, &alice.pubkey(), 30_000)
+        .await;
+    assert_eq!(refused(over_cap), ErrorCode::Policy);
+
+    // Intake refuses what the program would refuse, and what is not the stream's.
+    let no_account = Keypair::new().pubkey();
+    let refusal = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &no_account, 1)
+        .await;
+    assert_eq!(refused(refusal), ErrorCode::Policy);
+    let config_as_payee = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &w.deployment.config, 1)
+        .await;
+    assert_eq!(refused(config_as_payee), ErrorCode::Policy);
+    let tab_as_payee = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &payer.tab, 1)
+        .await;
+    assert_eq!(refused(tab_as_payee), ErrorCode::Policy);
+    let view = w.client.stream(&payer.tab, 0).await.unwrap();
+    let next = view
+        .next
+        .to_state()
+        .unwrap()
+        .tip(alice.pubkey(), 1)
+        .unwrap();
+    let by_stranger = SignedStream::sign(next.clone(), &Keypair::new()).unwrap();
+    assert_eq!(
+        refused(w.client.submit(&by_stranger).await),
+        ErrorCode::BadSignature
+    );
+    let by_session = SignedStream::sign(next.clone(), &session).unwrap();
+    assert_eq!(
+        refused(w.client.submit(&by_session).await),
+        ErrorCode::BadSignature
+    );
+    let cheap = StreamState {
+        fee_bps: FEE_BPS - 1,
+        ..next.clone()
+    };
+    let cheap = SignedStream::sign(cheap, &payer.owner).unwrap();
+    assert_eq!(refused(w.client.submit(&cheap).await), ErrorCode::Policy);
+    let empty_slot = StreamState {
+        slot: 3,
+        ..next.clone()
+    };
+    let empty_slot = SignedStream::sign(empty_slot, &payer.owner).unwrap();
+    assert_eq!(
+        refused(w.client.submit(&empty_slot).await),
+        ErrorCode::UnknownStream
+    );
+
+    // Malformed and oversized bodies get JSON errors with stable codes.
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/streams/{}/0/states", w.base, payer.tab);
+    let garbage = http.post(&url).body("{").send().await.unwrap();
+    assert_eq!(garbage.status(), 400);
+    let body: micropay_api::ErrorResponse = garbage.json().await.unwrap();
+    assert_eq!(body.error.code, ErrorCode::Malformed);
+    let huge = http
+        .post(&url)
+        .body(vec![b' '; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    let body: micropay_api::ErrorResponse = huge.json().await.unwrap();
+    assert_eq!(body.error.code, ErrorCode::PayloadTooLarge);
+    let other_stream = SignedStreamJson::from(&SignedStream::sign(next, &payer.owner).unwrap());
+    let wrong_url = format!("{}/v1/streams/{}/1/states", w.base, payer.tab);
+    let mismatch = http
+        .post(&wrong_url)
+        .json(&other_stream)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mismatch.status(), 400);
+
+    // Settlement: both streams in one transaction, each payee paid net of the fee.
+    let before = tab(&w.devnet, &payer.tab).await;
+    w.relayer.settle_now();
+    let alice_gross: u64 =
+        [100u64, 102, 104, 106, 108].iter().sum::<u64>() * 2 + u64::from(outcomes[0]);
+    let bob_gross: u64 =
+        [101u64, 103, 105, 107, 109].iter().sum::<u64>() * 2 + u64::from(outcomes[1]);
+    let devnet = &w.devnet;
+    eventually("both payees paid", || async {
+        devnet.token_balance(&alice_account).await.unwrap() > 0
+            && devnet.token_balance(&bob_account).await.unwrap() > 0
+    })
+    .await;
+    // Each payee is paid once per stream: the fee is floored per entry.
+    let alice_paid = devnet.token_balance(&alice_account).await.unwrap();
+    let bob_paid = devnet.token_balance(&bob_account).await.unwrap();
+    assert!(
+        alice_paid <= net(alice_gross) + 2 && alice_paid >= net(alice_gross),
+        "{alice_paid} of {alice_gross}"
+    );
+    assert!(
+        bob_paid <= net(bob_gross) + 2 && bob_paid >= net(bob_gross),
+        "{bob_paid} of {bob_gross}"
+    );
+    let after = tab(&w.devnet, &payer.tab).await;
+    assert_eq!(
+        before.balance.get() - after.balance.get(),
+        alice_gross + bob_gross
+    );
+    assert_eq!(
+        (after.slots[0].epoch.get(), after.slots[1].epoch.get()),
+        (1, 1)
+    );
+    let client = &w.client;
+    eventually("receipts reported settled", || async {
+        let receipts = client
+            .payee_receipts(&alice.pubkey(), 0, 100)
+            .await
+            .unwrap();
+        receipts.len() == 2 && receipts.iter().all(|r| r.status == StreamStatus::Settled)
+    })
+    .await;
+
+    // Tips after the settlement open the streams' next epochs.
+    let next = w
+        .client
+        .tip(&session, &payer.tab, 1, &alice.pubkey(), 5)
+        .await
+        .unwrap();
+    assert_eq!((next.state().epoch, next.state().seq), (1, 1));
+    // A graceful shutdown ends the open event stream instead of waiting on it.
+    tokio::time::timeout(Duration::from_secs(30), w.relayer.shutdown())
+        .await
+        .expect("shutdown with a subscriber connected");
+    drop(events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lower_state_settled_first_is_topped_up_from_the_receipt() {
+    let w = world().await;
+    let payer = w.deployment.payer(&w.devnet, 50_000).await.unwrap();
+    let (alice, alice_account) = w.deployment.payee(&w.devnet).await.unwrap();
+    let first = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), 1_000)
+        .await
+        .unwrap();
+    let second = w
+        .client
+        .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), 2_000)
+        .await
+        .unwrap();
+    assert_eq!(second.state().seq, 2);
+
+    // The payer and the sequencer's key settle the lower state behind the relayer's
+    // back (a stale instance, or collusion).
+    let spl = spl_token_interface::ID;
+    let sequencer = w.deployment.sequencer.pubkey();
+    let state = first.state();
+    let settle = builders::settle(
+        &SettleAccounts {
+            settler: &sequencer,
+            config: &w.deployment.config,
+            mint: &w.deployment.mint,
+            token_program: &spl,
+        },
+        &[SettleItem {
+            tab: payer.tab,
+            slot: 0,
+            seq: state.seq,
+            fee_bps: state.fee_bps,
+            entries: state.entry_list(),
+            previous: None,
+            signature: first.signed.signature,
+            receipt: None,
+        }],
+        &[SettlePayee {
+            wallet: alice.pubkey(),
+            token_account: alice_account,
+            pass_wallet: false,
+        }],
+    )
+    .unwrap();
+    w.devnet
+        .send(&[settle], &[&w.deployment.sequencer])
+        .await
+        .unwrap();
+    assert_eq!(
+        w.devnet.token_balance(&alice_account).await.unwrap(),
+        net(1_000)
+    );
+
+    // The relayer sees the chain settled seq 1 of an epoch it receipted up to seq 2,
+    // and tops it up inside the window: Alice gets the rest.
+    let devnet = &w.devnet;
+    eventually("the top-up", || async {
+        devnet.token_balance(&alice_account).await.unwrap() == net(1_000) + net(2_000)
+    })
+    .await;
+    let chain_tab = tab(&w.devnet, &payer.tab).await;
+    assert_eq!(chain_tab.balance.get(), 50_000 - 3_000);
+    assert_eq!(
+        (
+            chain_tab.slots[0].epoch.get(),
+            chain_tab.slots[0].last_seq.get()
+        ),
+        (1, 2)
+    );
+    let client = &w.client;
+    eventually("the receipt reported settled", || async {
+        let receipts = client.payee_receipts(&alice.pubkey(), 0, 10).await.unwrap();
+        receipts.len() == 1 && receipts[0].status == StreamStatus::Settled
+    })
+    .await;
+    w.relayer.shutdown().await;
+}
