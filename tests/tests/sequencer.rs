@@ -29,6 +29,7 @@ struct World {
     relayer: Running,
     client: RelayerClient,
     base: String,
+    args: RelayerArgs,
     _dir: tempfile::TempDir,
 }
 
@@ -65,6 +66,7 @@ async fn world() -> World {
         relayer,
         client,
         base,
+        args,
         _dir: dir,
     }
 }
@@ -419,4 +421,72 @@ async fn a_lower_state_settled_first_is_topped_up_from_the_receipt() {
     })
     .await;
     w.relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crash_loses_no_receipt_and_pays_nothing_twice() {
+    let w = world().await;
+    let payer = w.deployment.payer(&w.devnet, 50_000).await.unwrap();
+    let (alice, alice_account) = w.deployment.payee(&w.devnet).await.unwrap();
+    let mut gross = 0;
+    for amount in [300u64, 200, 100] {
+        w.client
+            .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), amount)
+            .await
+            .unwrap();
+        gross += amount;
+    }
+    // A crash right after the receipts: everything receipted is still there.
+    w.relayer.abort();
+    let relayer = start(&w.args).await.expect("restart");
+    let client = RelayerClient::new(
+        format!("http://{}", relayer.addr),
+        w.deployment.sequencer.pubkey(),
+    );
+    let view = client.stream(&payer.tab, 0).await.unwrap();
+    let latest = view.latest.expect("the receipted state survived");
+    assert_eq!(
+        (latest.signed.state.seq, latest.signed.state.total),
+        (3, gross)
+    );
+    client
+        .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), 400)
+        .await
+        .unwrap();
+    gross += 400;
+
+    // A crash while the settlement is in flight: the next instance reconciles with
+    // the chain and neither loses nor repeats the payment.
+    relayer.settle_now();
+    let devnet = &w.devnet;
+    eventually("the settlement", || async {
+        devnet.token_balance(&alice_account).await.unwrap() > 0
+    })
+    .await;
+    relayer.abort();
+    let relayer = start(&w.args).await.expect("second restart");
+    let client = RelayerClient::new(
+        format!("http://{}", relayer.addr),
+        w.deployment.sequencer.pubkey(),
+    );
+    relayer.settle_now();
+    let client_ref = &client;
+    eventually("the receipt reported settled", || async {
+        let receipts = client_ref
+            .payee_receipts(&alice.pubkey(), 0, 10)
+            .await
+            .unwrap();
+        receipts.len() == 1 && receipts[0].status == StreamStatus::Settled
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        w.devnet.token_balance(&alice_account).await.unwrap(),
+        net(gross)
+    );
+    assert_eq!(
+        tab(&w.devnet, &payer.tab).await.balance.get(),
+        50_000 - gross
+    );
+    relayer.shutdown().await;
 }
