@@ -13,6 +13,7 @@ pub mod localnet;
 #[cfg(feature = "localnet")]
 pub mod native;
 pub mod relayer;
+pub mod watcher;
 
 pub use deployment::Deployment;
 pub use micropay_protocol as protocol;

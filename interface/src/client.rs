@@ -255,6 +255,31 @@ pub struct SettlePayee {
     pub pass_wallet: bool,
 }
 
+impl SettlePayee {
+    /// The payee paid at its associated token account. `token_account` is that
+    /// account as the chain holds it (`(owner program, data)`, `None` if missing): the
+    /// wallet is passed too only when the program cannot read it from there (missing
+    /// or closed), so that it can still name whom it credits.
+    pub fn associated(
+        wallet: &Address,
+        mint: &Address,
+        token_program: &Address,
+        token_account: Option<(&Address, &[u8])>,
+    ) -> Self {
+        let readable = token_account.is_some_and(|(owner, data)| {
+            owner == token_program
+                && data.len() >= 64
+                && data[..32] == *mint.as_ref()
+                && data[32..64] == *wallet.as_ref()
+        });
+        Self {
+            wallet: *wallet,
+            token_account: associated_token_address(wallet, mint, token_program),
+            pass_wallet: !readable,
+        }
+    }
+}
+
 /// One stream state to settle. Entries are `(payee wallet, amount)` sorted by wallet,
 /// exactly as signed; `previous` carries the settled entries for a top-up.
 #[derive(Clone, Debug)]

@@ -490,3 +490,47 @@ async fn a_crash_loses_no_receipt_and_pays_nothing_twice() {
     );
     relayer.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payee_settles_its_receipts_itself_when_the_relayer_is_gone() {
+    let w = world().await;
+    let payer = w.deployment.payer(&w.devnet, 50_000).await.unwrap();
+    let (alice, alice_account) = w.deployment.payee(&w.devnet).await.unwrap();
+    w.devnet.fund(&alice.pubkey(), 100_000_000).await.unwrap();
+    for amount in [1_000u64, 500] {
+        w.client
+            .tip(&payer.owner, &payer.tab, 0, &alice.pubkey(), amount)
+            .await
+            .unwrap();
+    }
+    let mut watcher = micropay_client::watcher::Watcher::new(
+        w.devnet.rpc(),
+        w.client.clone(),
+        alice.insecure_clone(),
+        w.deployment.config,
+        3_600,
+    );
+    let now = w.devnet.unix_time().await.unwrap();
+    assert_eq!(watcher.collect(now).await.unwrap(), 1);
+    // The sequencer is gone; nothing is due while it still has time.
+    w.relayer.shutdown().await;
+    assert!(watcher.settle_due(now).await.unwrap().is_empty());
+
+    // The payer asks for its money back: the watcher settles its receipt before the
+    // withdrawal can unlock.
+    let request = builders::request_withdraw(&payer.owner.pubkey(), &w.deployment.config, 50_000);
+    w.devnet.send(&[request], &[&payer.owner]).await.unwrap();
+    let now = w.devnet.unix_time().await.unwrap();
+    let sent = watcher.settle_due(now).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        w.devnet.token_balance(&alice_account).await.unwrap(),
+        net(1_500)
+    );
+    let chain_tab = tab(&w.devnet, &payer.tab).await;
+    assert_eq!(
+        (chain_tab.balance.get(), chain_tab.slots[0].epoch.get()),
+        (48_500, 1)
+    );
+    assert!(watcher.held().is_empty());
+}

@@ -51,9 +51,8 @@ impl Candidate {
     }
 }
 
-/// Each payee's token account, and whether the program needs its wallet passed too:
-/// only when the token account cannot be read (missing or closed), so that the
-/// program can still name whom it credits.
+/// Each payee's token account, and whether the program needs its wallet passed too
+/// ([`SettlePayee::associated`]).
 pub struct PayeeDirectory {
     payees: HashMap<Pubkey, SettlePayee>,
 }
@@ -70,17 +69,8 @@ impl PayeeDirectory {
             .iter()
             .zip(token_accounts)
             .map(|(wallet, account)| {
-                let readable = account.as_ref().is_some_and(|account| {
-                    account.owner == *token_program
-                        && account.data.len() >= 64
-                        && account.data[..32] == mint.to_bytes()
-                        && account.data[32..64] == wallet.to_bytes()
-                });
-                let payee = SettlePayee {
-                    wallet: *wallet,
-                    token_account: associated_token_address(wallet, mint, token_program),
-                    pass_wallet: !readable,
-                };
+                let account = account.as_ref().map(|a| (&a.owner, a.data.as_slice()));
+                let payee = SettlePayee::associated(wallet, mint, token_program, account);
                 (*wallet, payee)
             })
             .collect();
