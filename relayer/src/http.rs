@@ -1,10 +1,10 @@
 //! The HTTP JSON API, `/v1` (shapes and codes in `micropay-api`), and `/metrics`.
 
-use std::{convert::Infallible, str::FromStr, sync::Arc};
+use std::{convert::Infallible, str::FromStr, sync::Arc, time::Duration};
 
 use axum::{
-    body::Bytes,
-    extract::{rejection::BytesRejection, DefaultBodyLimit, Path, Query, State},
+    body::{to_bytes, Body, Bytes},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{
         sse::{Event, KeepAlive, Sse},
@@ -47,7 +47,6 @@ pub fn router(state: AppState) -> Router {
         .route(routes::PAYEE_RECEIPTS, get(payee_receipts))
         .route(routes::PAYEE_RECEIPT_EVENTS, get(payee_receipt_events))
         .route(routes::METRICS, get(metrics))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -73,16 +72,35 @@ impl From<IntakeError> for ApiError {
     }
 }
 
-impl From<BytesRejection> for ApiError {
-    fn from(rejection: BytesRejection) -> Self {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::new(
-                ErrorCode::PayloadTooLarge,
-                format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
-            )
-        } else {
-            Self::malformed(rejection.body_text())
+/// How long a client may take to send a request body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads a body of at most [`MAX_BODY_BYTES`] within [`BODY_TIMEOUT`], so that slow
+/// or oversized uploads get a JSON error and never hold a connection open.
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::Timeout,
+            format!(
+                "the body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Err(error)) => {
+            let error = error.into_inner();
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
+                ))
+            } else {
+                Err(ApiError::malformed(format!("body: {error}")))
+            }
         }
+        Ok(Ok(bytes)) => Ok(bytes),
     }
 }
 
@@ -128,7 +146,7 @@ async fn stream(
 async fn submit(
     State(app): State<AppState>,
     Path((tab, slot)): Path<(String, u8)>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Json<ReceiptJson>, ApiError> {
     let refused = |error: ApiError| {
         app.metrics
@@ -137,7 +155,7 @@ async fn submit(
             .inc();
         error
     };
-    let body = body.map_err(|e| refused(e.into()))?;
+    let body = read_body(body).await.map_err(refused)?;
     let tab = address("tab", &tab).map_err(refused)?;
     let json: SignedStreamJson = serde_json::from_slice(&body)
         .map_err(|e| refused(ApiError::malformed(format!("body: {e}"))))?;

@@ -276,6 +276,26 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
     assert_eq!(huge.status(), 413);
     let body: micropay_api::ErrorResponse = huge.json().await.unwrap();
     assert_eq!(body.error.code, ErrorCode::PayloadTooLarge);
+    // A body that stalls half way gets a timeout, not a connection held open.
+    let stalled = async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut socket = tokio::net::TcpStream::connect(w.relayer.addr)
+            .await
+            .unwrap();
+        let head = format!(
+            "POST /v1/streams/{}/0/states HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"tab\"",
+            payer.tab
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = socket.read(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(30), stalled)
+        .await
+        .expect("an answer to a stalled body");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"timeout\""), "{answer}");
     let other_stream = SignedStreamJson::from(&SignedStream::sign(next, &payer.owner).unwrap());
     let wrong_url = format!("{}/v1/streams/{}/1/states", w.base, payer.tab);
     let mismatch = http

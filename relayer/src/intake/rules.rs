@@ -384,6 +384,51 @@ mod tests {
         ));
     }
 
+    /// `S + L`: the same point equation holds, but the encoding is not canonical; the
+    /// strict predicate (and so the program) refuses it.
+    fn non_canonical(signature: [u8; 64]) -> [u8; 64] {
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut out = signature;
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(out[32 + i]) + u16::from(L[i]) + carry;
+            out[32 + i] = sum as u8;
+            carry = sum >> 8;
+        }
+        out
+    }
+
+    #[test]
+    fn signatures_the_program_would_refuse_are_refused() {
+        let mut w = world();
+        let s = state(&w, 0, 5).tip(w.payee, 10).unwrap();
+        let good = signed(s.clone(), &w.owner);
+        assert!(ctx(&w, &[]).check(w.tab_key, &good).is_ok());
+        let malleated = SignedStream {
+            state: s.clone(),
+            signature: non_canonical(good.signature),
+        };
+        assert_eq!(
+            ctx(&w, &[]).check(w.tab_key, &malleated),
+            Err(Rejection::BadSignature)
+        );
+        // A small-order key (the identity point) in the slot: nothing verifies.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        w.tab.slots[0].key = Pubkey::new_from_array(identity);
+        let forged = SignedStream {
+            state: s,
+            signature: [0u8; 64],
+        };
+        assert_eq!(
+            ctx(&w, &[]).check(w.tab_key, &forged),
+            Err(Rejection::BadSignature)
+        );
+    }
+
     #[test]
     fn funds_cover_every_streams_unsettled_states() {
         let mut w = world();
