@@ -18,15 +18,11 @@ use std::{
         atomic::{AtomicBool, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use micropay_interface::state::{Params, Tab};
-use micropay_protocol::entries_hash;
-use solana_sdk::{
-    instruction::InstructionError, pubkey::Pubkey, signature::Keypair,
-    transaction::TransactionError,
-};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair};
 
 use crate::{
     chain::{decode_config, Chain, ChainError},
@@ -35,11 +31,11 @@ use crate::{
     metrics::Metrics,
     store::{SettlementStore, StoreError},
 };
-use pack::{ordered_tables, transaction_fee, transaction_fits, Packer, MAX_COMPUTE_UNITS};
+use pack::Packer;
 use plan::{Candidate, PayeeDirectory};
 use policy::Policy;
 use reconcile::Outcome;
-use sender::{InFlight, Settlements};
+use sender::{Outbox, Settlements};
 use tables::Tables;
 
 #[derive(Debug, thiserror::Error)]
@@ -231,8 +227,7 @@ impl Engine {
         Ok(report)
     }
 
-    /// Leases `chosen` and turns them into candidates; a top-up names the entries the
-    /// chain recorded, rebuilt from the stored tips and checked against its hash.
+    /// Leases `chosen` and turns them into candidates.
     async fn candidates(
         &self,
         chosen: &[&StoredEpoch],
@@ -255,27 +250,9 @@ impl Engine {
             }
             let state = epoch.state();
             let slot = &view.tabs[&state.tab].slots[state.slot as usize];
-            let previous = if slot.epoch.get() > state.epoch {
-                let settled = self
-                    .store
-                    .entries_at(&epoch.key(), slot.last_seq.get())
-                    .await?;
-                let hash = entries_hash(settled.iter().map(|(wallet, amount)| (wallet, *amount)));
-                if hash != slot.last_entries_hash {
-                    tracing::error!(epoch = ?epoch.key(), "the chain settled a state this relayer never receipted");
-                    self.store
-                        .finish(&epoch.key(), StreamStatus::Short, now)
-                        .await?;
-                    continue;
-                }
-                Some(settled)
-            } else {
-                None
-            };
-            candidates.push(Candidate {
-                epoch: (*epoch).clone(),
-                previous,
-            });
+            if let Some(candidate) = Candidate::for_slot(epoch, slot, self.store.as_ref()).await? {
+                candidates.push(candidate);
+            }
         }
         Ok(candidates)
     }
@@ -335,80 +312,15 @@ impl Engine {
             .into_iter()
             .map(|batch| batch.into_iter().cloned().collect())
             .collect();
+        let outbox = Outbox {
+            chain: self.chain.as_ref(),
+            store: self.store.as_ref(),
+            metrics: &self.metrics,
+            tables: self.tables.all(),
+        };
         let mut sent = 0;
         for batch in batches {
-            sent += self.send_batch(&packer, batch).await?;
-        }
-        Ok(sent)
-    }
-
-    /// Simulates, records, sends and tracks one batch. A batch that fails simulation
-    /// is split to isolate what cannot settle; that stays closed for the next pass
-    /// (reconciliation decides if the chain moved on).
-    async fn send_batch(
-        &mut self,
-        packer: &Packer<'_>,
-        batch: Vec<Candidate>,
-    ) -> Result<usize, EngineError> {
-        let mut queue = vec![batch];
-        let mut sent = 0;
-        while let Some(batch) = queue.pop() {
-            let refs: Vec<&Candidate> = batch.iter().collect();
-            let (blockhash, last_valid_block_height) = self.chain.latest_blockhash().await?;
-            let ixs = packer.instructions(&refs, MAX_COMPUTE_UNITS)?;
-            let tables = ordered_tables(self.tables.all(), &ixs);
-            let probe = packer.compile(&ixs, &tables, blockhash)?;
-            let fits = transaction_fits(&probe);
-            let simulation = if fits {
-                Some(self.chain.simulate(&probe).await?)
-            } else {
-                None
-            };
-            let failed = simulation.as_ref().is_none_or(|s| s.error.is_some());
-            if failed {
-                if batch.len() > 1 {
-                    let half = batch.len() / 2;
-                    queue.push(batch[half..].to_vec());
-                    queue.push(batch[..half].to_vec());
-                } else if let Some(simulation) = simulation {
-                    let error = simulation.error.expect("failed");
-                    tracing::warn!(epoch = ?batch[0].key(), ?error, logs = ?simulation.logs, "settlement does not simulate");
-                    if is_program_error(&error) {
-                        self.metrics
-                            .settlements
-                            .with_label_values(&["refused"])
-                            .inc();
-                    }
-                } else {
-                    tracing::error!(epoch = ?batch[0].key(), "a single state does not fit a transaction");
-                }
-                continue;
-            }
-            let units = simulation
-                .and_then(|s| s.units_consumed)
-                .map_or(MAX_COMPUTE_UNITS, |u| {
-                    (u + u / 5 + 10_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32
-                });
-            let tx = packer.compile(&packer.instructions(&refs, units)?, &tables, blockhash)?;
-            let epochs: Vec<EpochKey> = batch.iter().map(Candidate::key).collect();
-            // Durable before sent: after a crash, the epochs' transaction is known.
-            self.store
-                .record_settle_tx(&epochs, &tx.signatures[0])
-                .await?;
-            self.chain.send(&tx).await?;
-            self.metrics.settlements.with_label_values(&["sent"]).inc();
-            self.metrics
-                .fee_lamports
-                .inc_by(transaction_fee(units, self.settings.compute_unit_price));
-            self.settlements.track(InFlight {
-                tx,
-                tips: batch.iter().map(Candidate::tips).sum(),
-                epochs,
-                last_valid_block_height,
-                sent_at: Instant::now(),
-                last_sent: Instant::now(),
-            });
-            sent += 1;
+            sent += self.settlements.send_batch(&outbox, &packer, batch).await?;
         }
         Ok(sent)
     }
@@ -434,11 +346,4 @@ impl Engine {
             }
         }
     }
-}
-
-fn is_program_error(error: &TransactionError) -> bool {
-    matches!(
-        error,
-        TransactionError::InstructionError(_, InstructionError::Custom(_))
-    )
 }

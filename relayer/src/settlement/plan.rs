@@ -7,7 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 use micropay_interface::client::{associated_token_address, SettleItem, SettlePayee};
 use solana_sdk::{account::Account, pubkey::Pubkey};
 
-use crate::domain::{EpochKey, StoredEpoch};
+use micropay_interface::state::Slot;
+use micropay_protocol::entries_hash;
+
+use super::EngineError;
+use crate::{
+    domain::{now_ms, EpochKey, StoredEpoch, StreamStatus},
+    store::SettlementStore,
+};
 
 /// One stream epoch to settle.
 #[derive(Clone, Debug)]
@@ -18,6 +25,36 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// `epoch` as an open-epoch item, or as a top-up when the chain's `slot` settled
+    /// it lower: the top-up names the entries the chain recorded, rebuilt from the
+    /// stored tips and checked against the recorded hash. `None` (and the epoch
+    /// finished as short) if the chain settled a state this relayer never receipted.
+    pub async fn for_slot(
+        epoch: &StoredEpoch,
+        slot: &Slot,
+        store: &dyn SettlementStore,
+    ) -> Result<Option<Self>, EngineError> {
+        if slot.epoch.get() <= epoch.state().epoch {
+            return Ok(Some(Self {
+                epoch: epoch.clone(),
+                previous: None,
+            }));
+        }
+        let settled = store.entries_at(&epoch.key(), slot.last_seq.get()).await?;
+        let hash = entries_hash(settled.iter().map(|(wallet, amount)| (wallet, *amount)));
+        if hash != slot.last_entries_hash {
+            tracing::error!(epoch = ?epoch.key(), "the chain settled a state this relayer never receipted");
+            store
+                .finish(&epoch.key(), StreamStatus::Short, now_ms())
+                .await?;
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            epoch: epoch.clone(),
+            previous: Some(settled),
+        }))
+    }
+
     pub fn key(&self) -> EpochKey {
         self.epoch.key()
     }

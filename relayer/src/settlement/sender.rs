@@ -8,12 +8,17 @@ use std::{
 };
 
 use solana_sdk::{
-    instruction::Instruction,
+    instruction::{Instruction, InstructionError},
+    message::AddressLookupTableAccount,
     signature::{Keypair, Signature},
-    transaction::VersionedTransaction,
+    transaction::{TransactionError, VersionedTransaction},
 };
 
-use super::{pack::Packer, EngineError};
+use super::{
+    pack::{ordered_tables, transaction_fee, transaction_fits, Packer, MAX_COMPUTE_UNITS},
+    plan::Candidate,
+    EngineError,
+};
 use crate::{
     chain::{Chain, TxStatus},
     domain::{now_ms, EpochKey, StreamStatus},
@@ -35,6 +40,14 @@ pub struct InFlight {
     pub last_sent: Instant,
 }
 
+/// What sending a batch uses.
+pub struct Outbox<'a> {
+    pub chain: &'a dyn Chain,
+    pub store: &'a dyn SettlementStore,
+    pub metrics: &'a Metrics,
+    pub tables: &'a [AddressLookupTableAccount],
+}
+
 #[derive(Default)]
 pub struct Settlements {
     in_flight: HashMap<Signature, InFlight>,
@@ -50,6 +63,78 @@ impl Settlements {
 
     pub fn track(&mut self, flight: InFlight) {
         self.in_flight.insert(flight.tx.signatures[0], flight);
+    }
+
+    /// Simulates, records, sends and tracks one batch. A batch that fails simulation
+    /// is split to isolate what cannot settle; that stays closed for the next pass
+    /// (reconciliation decides if the chain moved on).
+    pub async fn send_batch(
+        &mut self,
+        out: &Outbox<'_>,
+        packer: &Packer<'_>,
+        batch: Vec<Candidate>,
+    ) -> Result<usize, EngineError> {
+        let mut queue = vec![batch];
+        let mut sent = 0;
+        while let Some(batch) = queue.pop() {
+            let refs: Vec<&Candidate> = batch.iter().collect();
+            let (blockhash, last_valid_block_height) = out.chain.latest_blockhash().await?;
+            let ixs = packer.instructions(&refs, MAX_COMPUTE_UNITS)?;
+            let tables = ordered_tables(out.tables, &ixs);
+            let probe = packer.compile(&ixs, &tables, blockhash)?;
+            let fits = transaction_fits(&probe);
+            let simulation = if fits {
+                Some(out.chain.simulate(&probe).await?)
+            } else {
+                None
+            };
+            let failed = simulation.as_ref().is_none_or(|s| s.error.is_some());
+            if failed {
+                if batch.len() > 1 {
+                    let half = batch.len() / 2;
+                    queue.push(batch[half..].to_vec());
+                    queue.push(batch[..half].to_vec());
+                } else if let Some(simulation) = simulation {
+                    let error = simulation.error.expect("failed");
+                    tracing::warn!(epoch = ?batch[0].key(), ?error, logs = ?simulation.logs, "settlement does not simulate");
+                    if is_program_error(&error) {
+                        out.metrics
+                            .settlements
+                            .with_label_values(&["refused"])
+                            .inc();
+                    }
+                } else {
+                    tracing::error!(epoch = ?batch[0].key(), "a single state does not fit a transaction");
+                }
+                continue;
+            }
+            let units = simulation
+                .and_then(|s| s.units_consumed)
+                .map_or(MAX_COMPUTE_UNITS, |u| {
+                    (u + u / 5 + 10_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32
+                });
+            let tx = packer.compile(&packer.instructions(&refs, units)?, &tables, blockhash)?;
+            let epochs: Vec<EpochKey> = batch.iter().map(Candidate::key).collect();
+            // Durable before sent: after a crash, the epochs' transaction is known.
+            out.store
+                .record_settle_tx(&epochs, &tx.signatures[0])
+                .await?;
+            out.chain.send(&tx).await?;
+            out.metrics.settlements.with_label_values(&["sent"]).inc();
+            out.metrics
+                .fee_lamports
+                .inc_by(transaction_fee(units, packer.compute_unit_price));
+            self.track(InFlight {
+                tx,
+                tips: batch.iter().map(Candidate::tips).sum(),
+                epochs,
+                last_valid_block_height,
+                sent_at: Instant::now(),
+                last_sent: Instant::now(),
+            });
+            sent += 1;
+        }
+        Ok(sent)
     }
 
     /// Checks sent settlements: landed ones finish their epochs, expired ones are
@@ -159,4 +244,11 @@ pub async fn confirm_all(
         pending = sent.into_iter().map(|(_, ix)| ix).collect();
     }
     Err(EngineError::Build("transactions expired five times".into()))
+}
+
+fn is_program_error(error: &TransactionError) -> bool {
+    matches!(
+        error,
+        TransactionError::InstructionError(_, InstructionError::Custom(_))
+    )
 }
