@@ -116,6 +116,18 @@ fn address(what: &str, text: &str) -> Result<Pubkey, ApiError> {
     Pubkey::from_str(text).map_err(|_| ApiError::malformed(format!("{what}: not an address")))
 }
 
+/// A stream from the path's `{tab}/{slot}`, parsed here so that a bad path gets the
+/// same JSON error as a bad body.
+fn stream_key(tab: &str, slot: &str) -> Result<StreamKey, ApiError> {
+    let slot = slot
+        .parse()
+        .map_err(|_| ApiError::malformed("slot: not a number from 0 to 255"))?;
+    Ok(StreamKey {
+        tab: address("tab", tab)?,
+        slot,
+    })
+}
+
 async fn health(State(app): State<AppState>) -> Json<Health> {
     let chain_reachable = app.sequencer.chain().slot().await.is_ok();
     Json(Health {
@@ -132,10 +144,9 @@ fn receipt_json(app: &AppState, epoch: &StoredEpoch) -> ReceiptJson {
 
 async fn stream(
     State(app): State<AppState>,
-    Path((tab, slot)): Path<(String, u8)>,
+    Path((tab, slot)): Path<(String, String)>,
 ) -> Result<Json<StreamView>, ApiError> {
-    let tab = address("tab", &tab)?;
-    let snapshot = app.sequencer.stream(StreamKey { tab, slot }).await?;
+    let snapshot = app.sequencer.stream(stream_key(&tab, &slot)?).await?;
     Ok(Json(StreamView {
         next: StreamStateJson::from(&snapshot.next),
         key: snapshot.key.to_string(),
@@ -145,7 +156,7 @@ async fn stream(
 
 async fn submit(
     State(app): State<AppState>,
-    Path((tab, slot)): Path<(String, u8)>,
+    Path((tab, slot)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<ReceiptJson>, ApiError> {
     let refused = |error: ApiError| {
@@ -156,13 +167,13 @@ async fn submit(
         error
     };
     let body = read_body(body).await.map_err(refused)?;
-    let tab = address("tab", &tab).map_err(refused)?;
+    let stream = stream_key(&tab, &slot).map_err(refused)?;
     let json: SignedStreamJson = serde_json::from_slice(&body)
         .map_err(|e| refused(ApiError::malformed(format!("body: {e}"))))?;
     let signed = json
         .to_signed()
         .map_err(|e| refused(ApiError::malformed(e.to_string())))?;
-    if signed.state.tab != tab || signed.state.slot != slot {
+    if signed.state.tab != stream.tab || signed.state.slot != stream.slot {
         return Err(refused(ApiError::malformed(
             "the state is for another stream than the URL's",
         )));

@@ -305,6 +305,14 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
         .await
         .unwrap();
     assert_eq!(mismatch.status(), 400);
+    let bad_slot = http
+        .get(format!("{}/v1/streams/{}/256", w.base, payer.tab))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_slot.status(), 400);
+    let body: micropay_api::ErrorResponse = bad_slot.json().await.unwrap();
+    assert_eq!(body.error.code, ErrorCode::Malformed);
 
     // Settlement: both streams in one transaction, each payee paid net of the fee.
     let before = tab(&w.devnet, &payer.tab).await;
