@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use micropay_interface::{
     client::{settle, SettleAccounts, SettleItem, SettlePayee},
-    state::{AccountLayout, Config, Params, Tab},
+    state::{AccountLayout, Config, Params, Standing, Tab},
 };
 use micropay_protocol::{entries_hash, Receipted};
 use solana_client::nonblocking::rpc_client::RpcClient;
@@ -55,36 +55,30 @@ pub fn due(
     patience: i64,
 ) -> Due {
     let state = receipted.state();
-    let Some(tab) = tab.filter(|tab| tab.incarnation.get() == state.incarnation) else {
+    let Some(tab) = tab else {
         return Due::Done;
     };
-    let Some(slot) = tab.slots.get(state.slot as usize) else {
-        return Due::Done;
-    };
-    if !slot.is_valid(now) {
-        return Due::Done;
-    }
     let window = params.top_up_window.get();
-    let chain_epoch = slot.epoch.get();
-    if state.epoch == chain_epoch {
-        let late = now.saturating_sub(received_at) >= patience;
-        let leaving = tab.withdraw_requested_at.get() != 0 || !slot.is_live(now);
-        if (late || leaving) && !slot.in_top_up_window(now, window) {
-            return Due::Open;
+    match tab.standing(
+        state.incarnation,
+        state.slot,
+        (state.epoch, state.seq),
+        now,
+        window,
+    ) {
+        Standing::Pending => {
+            let slot = &tab.slots[state.slot as usize];
+            let late = now.saturating_sub(received_at) >= patience;
+            let leaving = tab.withdraw_requested_at.get() != 0 || !slot.is_live(now);
+            let settleable = state.epoch == slot.epoch.get() && !slot.in_top_up_window(now, window);
+            if settleable && (late || leaving) {
+                Due::Open
+            } else {
+                Due::Wait
+            }
         }
-        return Due::Wait;
-    }
-    if state.epoch + 1 == chain_epoch && slot.last_seq.get() < state.seq {
-        return if slot.in_top_up_window(now, window) {
-            Due::TopUp
-        } else {
-            Due::Done
-        };
-    }
-    if state.epoch > chain_epoch {
-        Due::Wait
-    } else {
-        Due::Done
+        Standing::TopUp => Due::TopUp,
+        Standing::Settled | Standing::Short | Standing::Void => Due::Done,
     }
 }
 
@@ -285,17 +279,13 @@ impl Watcher {
 
 /// A settle item carrying the sequencer's receipt, so that anyone may send it.
 fn item(receipted: &Receipted, previous: Option<Vec<(Pubkey, u64)>>) -> SettleItem {
-    let state = receipted.state();
-    SettleItem {
-        tab: state.tab,
-        slot: state.slot,
-        seq: state.seq,
-        fee_bps: state.fee_bps,
-        entries: state.entry_list(),
+    let signed = &receipted.signed;
+    SettleItem::for_state(
+        &signed.state,
+        signed.signature,
         previous,
-        signature: receipted.signed.signature,
-        receipt: Some(receipted.receipt),
-    }
+        Some(receipted.receipt),
+    )
 }
 
 #[cfg(test)]

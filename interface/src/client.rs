@@ -3,6 +3,7 @@
 use std::{vec, vec::Vec};
 
 use bytemuck::bytes_of;
+use micropay_protocol::StreamState;
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 
@@ -292,6 +293,28 @@ pub struct SettleItem {
     pub previous: Option<Vec<(Address, u64)>>,
     pub signature: [u8; 64],
     pub receipt: Option<[u8; 64]>,
+}
+
+impl SettleItem {
+    /// The item for a signed stream state, with the previously settled entries for a
+    /// top-up, and the sequencer's receipt when someone else than the sequencer sends it.
+    pub fn for_state(
+        state: &StreamState,
+        signature: [u8; 64],
+        previous: Option<Vec<(Address, u64)>>,
+        receipt: Option<[u8; 64]>,
+    ) -> Self {
+        Self {
+            tab: state.tab,
+            slot: state.slot,
+            seq: state.seq,
+            fee_bps: state.fee_bps,
+            entries: state.entry_list(),
+            previous,
+            signature,
+            receipt,
+        }
+    }
 }
 
 /// What a settlement needs besides its items and payees.

@@ -392,7 +392,6 @@ async fn a_lower_state_settled_first_is_topped_up_from_the_receipt() {
     // back (a stale instance, or collusion).
     let spl = spl_token_interface::ID;
     let sequencer = w.deployment.sequencer.pubkey();
-    let state = first.state();
     let settle = builders::settle(
         &SettleAccounts {
             settler: &sequencer,
@@ -400,16 +399,12 @@ async fn a_lower_state_settled_first_is_topped_up_from_the_receipt() {
             mint: &w.deployment.mint,
             token_program: &spl,
         },
-        &[SettleItem {
-            tab: payer.tab,
-            slot: 0,
-            seq: state.seq,
-            fee_bps: state.fee_bps,
-            entries: state.entry_list(),
-            previous: None,
-            signature: first.signed.signature,
-            receipt: None,
-        }],
+        &[SettleItem::for_state(
+            first.state(),
+            first.signed.signature,
+            None,
+            None,
+        )],
         &[SettlePayee {
             wallet: alice.pubkey(),
             token_account: alice_account,

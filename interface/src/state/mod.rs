@@ -7,7 +7,7 @@ mod tab;
 
 pub use config::{Config, Params};
 pub use credit::Credit;
-pub use tab::{Slot, Tab, KEY_KIND_ED25519, KEY_KIND_NONE};
+pub use tab::{Slot, Standing, Tab, KEY_KIND_ED25519, KEY_KIND_NONE};
 
 use bytemuck::{Pod, Zeroable};
 

@@ -84,7 +84,57 @@ impl AccountLayout for Tab {
     const DISCRIMINATOR: [u8; 8] = discriminator::account("Tab");
 }
 
+/// Where a signed state stands with the chain, as its tab now holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Not settled yet: its epoch is the slot's open one, or a later one.
+    Pending,
+    /// Its epoch was settled at a lower seq, and the top-up window is still open.
+    TopUp,
+    /// Settled at its seq or higher (or an older epoch the chain has moved past).
+    Settled,
+    /// Settled at a lower seq, and the window has closed.
+    Short,
+    /// Can never settle: another life of the tab, no such slot, or the slot's key is no
+    /// longer valid.
+    Void,
+}
+
 impl Tab {
+    /// Where a state of this tab's stream `slot`, for `incarnation`, `epoch` and `seq`,
+    /// stands at `now` under the config's top-up `window`.
+    pub fn standing(
+        &self,
+        incarnation: u64,
+        slot: u8,
+        (epoch, seq): (u64, u32),
+        now: i64,
+        window: i64,
+    ) -> Standing {
+        let Some(slot) = self.slots.get(slot as usize) else {
+            return Standing::Void;
+        };
+        if incarnation != self.incarnation.get() {
+            return Standing::Void;
+        }
+        let chain_epoch = slot.epoch.get();
+        if epoch >= chain_epoch {
+            return if slot.is_valid(now) {
+                Standing::Pending
+            } else {
+                Standing::Void
+            };
+        }
+        if epoch + 1 < chain_epoch || slot.last_seq.get() >= seq {
+            return Standing::Settled;
+        }
+        if slot.in_top_up_window(now, window) && slot.is_valid(now) {
+            Standing::TopUp
+        } else {
+            Standing::Short
+        }
+    }
+
     /// Whether any stream's last settlement can still be topped up.
     pub fn any_top_up_window_open(&self, now: i64, window: i64) -> bool {
         self.slots

@@ -8,7 +8,7 @@ pub mod rules;
 use std::{sync::Arc, time::Duration};
 
 use micropay_api::ErrorCode;
-use micropay_interface::state::Config;
+use micropay_interface::state::{Config, Tab};
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
@@ -61,6 +61,12 @@ pub struct IntakeLimits {
     pub tab_max_age: Duration,
     pub config_max_age: Duration,
     pub payee_max_age: Duration,
+}
+
+struct Loaded {
+    config: Config,
+    tab: Tab,
+    stored: Vec<StoredEpoch>,
 }
 
 /// A stream as the API shows it.
@@ -136,10 +142,9 @@ impl Sequencer {
         config.params.fee_bps.get().max(pending)
     }
 
-    async fn context_parts(
-        &self,
-        tab: &Pubkey,
-    ) -> Result<(Config, micropay_interface::state::Tab, Vec<StoredEpoch>), IntakeError> {
+    /// What intake checks a state of `tab` against: the config, the tab as on chain,
+    /// and the tab's stored epochs.
+    async fn load(&self, tab: &Pubkey) -> Result<Loaded, IntakeError> {
         let config = self.config.get(self.chain.as_ref()).await;
         let unknown = || Rejection::UnknownStream(format!("{tab} is not a tab of this config"));
         let chain_tab = self
@@ -151,27 +156,33 @@ impl Sequencer {
             return Err(unknown().into());
         }
         let stored = self.store.tab_epochs(tab).await?;
-        Ok((config, chain_tab, stored))
+        Ok(Loaded {
+            config,
+            tab: chain_tab,
+            stored,
+        })
+    }
+
+    fn context<'a>(&self, loaded: &'a Loaded) -> TabContext<'a> {
+        TabContext {
+            tab: &loaded.tab,
+            stored: &loaded.stored,
+            required_fee_bps: Self::required_fee_bps(&loaded.config),
+            now: now_ms() / 1_000,
+            min_key_validity: self.min_key_validity,
+        }
     }
 
     /// The state the stream's next tip must extend.
     pub async fn stream(&self, stream: StreamKey) -> Result<StreamSnapshot, IntakeError> {
-        let (config, tab, stored) = self.context_parts(&stream.tab).await?;
-        let context = TabContext {
-            tab: &tab,
-            stored: &stored,
-            required_fee_bps: Self::required_fee_bps(&config),
-            now: now_ms() / 1_000,
-            min_key_validity: self.min_key_validity,
-        };
+        let loaded = self.load(&stream.tab).await?;
+        let context = self.context(&loaded);
         let (next, _) = context.base(stream.tab, stream.slot)?;
-        let latest = stored
-            .iter()
-            .filter(|e| e.state().slot == stream.slot && e.state().incarnation == next.incarnation)
-            .max_by_key(|e| e.state().epoch)
-            .cloned();
-        let key = tab.slots[stream.slot as usize].key;
-        Ok(StreamSnapshot { next, key, latest })
+        Ok(StreamSnapshot {
+            next,
+            key: loaded.tab.slots[stream.slot as usize].key,
+            latest: context.latest(stream.slot).cloned(),
+        })
     }
 
     /// Checks, receipts and durably stores `submitted`; returns once it is on disk.
@@ -190,20 +201,13 @@ impl Sequencer {
 
     async fn try_submit(&self, submitted: SignedStream) -> Result<Receipted, IntakeError> {
         let tab = submitted.state.tab;
-        let (config, chain_tab, stored) = self.context_parts(&tab).await?;
-        let checked = TabContext {
-            tab: &chain_tab,
-            stored: &stored,
-            required_fee_bps: Self::required_fee_bps(&config),
-            now: now_ms() / 1_000,
-            min_key_validity: self.min_key_validity,
-        }
-        .check(tab, &submitted)?;
+        let loaded = self.load(&tab).await?;
+        let checked = self.context(&loaded).check(tab, &submitted)?;
         self.payees
             .check(
                 self.chain.as_ref(),
                 &self.config.address(),
-                &config,
+                &loaded.config,
                 &checked.tip.0,
             )
             .await?;

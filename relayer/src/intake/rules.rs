@@ -70,19 +70,20 @@ impl TabContext<'_> {
         found.ok_or_else(|| Rejection::UnknownStream(format!("no key in slot {slot} of this tab")))
     }
 
-    /// This life's stored epochs of one stream.
-    fn stream_epochs(&self, slot: u8) -> impl Iterator<Item = &StoredEpoch> {
+    /// The newest stored epoch of one stream in this life of the tab.
+    pub fn latest(&self, slot: u8) -> Option<&StoredEpoch> {
         let incarnation = self.tab.incarnation.get();
         self.stored
             .iter()
-            .filter(move |e| e.state().slot == slot && e.state().incarnation == incarnation)
+            .filter(|e| e.state().slot == slot && e.state().incarnation == incarnation)
+            .max_by_key(|e| e.state().epoch)
     }
 
     /// The state the stream's next tip must extend (the open epoch's newest, or the
     /// empty state of the next epoch), and the stored seq it replaces.
     pub fn base(&self, tab: Pubkey, slot: u8) -> Result<(StreamState, Option<u32>), Rejection> {
         let chain_epoch = self.slot(slot)?.epoch.get();
-        let latest = self.stream_epochs(slot).max_by_key(|e| e.state().epoch);
+        let latest = self.latest(slot);
         if let Some(latest) = latest {
             let open = latest.status == crate::domain::StreamStatus::Open;
             if open && latest.state().epoch >= chain_epoch {

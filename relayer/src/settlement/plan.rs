@@ -63,16 +63,7 @@ impl Candidate {
     /// receipt travels with it.
     pub fn item(&self) -> SettleItem {
         let signed = &self.epoch.receipted.signed;
-        SettleItem {
-            tab: signed.state.tab,
-            slot: signed.state.slot,
-            seq: signed.state.seq,
-            fee_bps: signed.state.fee_bps,
-            entries: signed.state.entry_list(),
-            previous: self.previous.clone(),
-            signature: signed.signature,
-            receipt: None,
-        }
+        SettleItem::for_state(&signed.state, signed.signature, self.previous.clone(), None)
     }
 
     pub fn wallets(&self) -> impl Iterator<Item = Pubkey> + '_ {

@@ -1,7 +1,7 @@
 //! What the chain says about a stored pending epoch. The chain is the truth: a
 //! settlement that landed moved the slot's epoch and recorded its seq, whoever sent it.
 
-use micropay_interface::state::{Params, Tab};
+use micropay_interface::state::{Params, Standing, Tab};
 
 use crate::domain::{StoredEpoch, StreamStatus};
 
@@ -18,28 +18,22 @@ pub enum Outcome {
 /// `tab` is the tab as the chain holds it now (`None`: closed).
 pub fn outcome(epoch: &StoredEpoch, tab: Option<&Tab>, params: &Params, now: i64) -> Outcome {
     let state = epoch.state();
-    let Some(tab) = tab.filter(|tab| tab.incarnation.get() == state.incarnation) else {
+    let Some(tab) = tab else {
         return Outcome::Final(StreamStatus::Void);
     };
-    let Some(slot) = tab.slots.get(state.slot as usize) else {
-        return Outcome::Final(StreamStatus::Void);
-    };
-    let chain_epoch = slot.epoch.get();
-    if state.epoch >= chain_epoch {
-        return if slot.is_valid(now) {
-            Outcome::Waiting
-        } else {
-            // The key's validity ended first: the program will refuse this state.
-            Outcome::Final(StreamStatus::Void)
-        };
-    }
-    if state.epoch + 1 < chain_epoch || slot.last_seq.get() >= state.seq {
-        return Outcome::Final(StreamStatus::Settled);
-    }
-    if slot.in_top_up_window(now, params.top_up_window.get()) && slot.is_valid(now) {
-        Outcome::TopUp
-    } else {
-        Outcome::Final(StreamStatus::Short)
+    let standing = tab.standing(
+        state.incarnation,
+        state.slot,
+        (state.epoch, state.seq),
+        now,
+        params.top_up_window.get(),
+    );
+    match standing {
+        Standing::Pending => Outcome::Waiting,
+        Standing::TopUp => Outcome::TopUp,
+        Standing::Settled => Outcome::Final(StreamStatus::Settled),
+        Standing::Short => Outcome::Final(StreamStatus::Short),
+        Standing::Void => Outcome::Final(StreamStatus::Void),
     }
 }
 
