@@ -5,14 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solana_sdk::pubkey::Pubkey;
 
-use crate::{bench::BenchArgs, demo::DemoArgs};
-
 #[derive(Parser, Debug)]
 #[command(
     name = "micropay",
     version,
     about = "Micropayments on Solana: escrow once, tip off-chain, settle in batches",
-    after_help = "Start with `micropay demo`: a local chain, the program, a relayer and simulated users."
+    after_help = "New here? `./scripts/micropay demo` runs everything on a local chain."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -54,34 +52,47 @@ pub enum Output {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Admin: create a deployment (config) for a mint, at a fresh address.
+    /// Admin: create a deployment (config) for a mint and a sequencer.
     InitConfig(InitConfigArgs),
+    /// Admin: show the deployment, or propose a change (effective after notice).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Anyone: sweep the fees owed to the config's fee destination.
+    #[command(subcommand)]
+    Fees(FeesCommand),
     /// Payer: open your tab (and optionally deposit into it).
     Open(OpenArgs),
-    /// Payer: move tokens from your wallet into your tab.
+    /// Payer: move tokens from your wallet into a tab.
     Deposit(DepositArgs),
-    /// Payer: manage session keys that may sign tips for your tab.
+    /// Payer: manage session keys that sign tips on their own streams.
     #[command(subcommand)]
     Signer(SignerCommand),
-    /// Payer: tip a payee through the relayer (signs the tab's next state off-chain).
+    /// Payer: tip a payee wallet through the relayer (signs the stream's next state).
     Tip(TipArgs),
-    /// Payer: your tab's balance, pending withdrawal and unsettled tips.
-    Balance(BalanceArgs),
+    /// Payer: your tab's balance, withdrawal, and each stream's state.
+    Balance(OwnerArgs),
     /// Payer: take unspent funds back, without the relayer's help.
     #[command(subcommand)]
     Withdraw(WithdrawCommand),
-    /// Payee: tips received, settlements and the token account's balance.
-    Earnings(EarningsArgs),
-    /// Anyone: settle a tab's latest signed state on-chain yourself, without the relayer.
-    Settle(SettleArgs),
-    /// Relayer operator: run a relayer.
+    /// Payer: withdraw everything and close the tab (after a withdrawal request of it all).
+    Close(ToArgs),
+    /// Payee: the receipts naming your wallet, your balance and any credit.
+    Receipts(ReceiptsArgs),
+    /// Payee: keep your receipts and settle them yourself when the sequencer does not.
+    Watch(WatchArgs),
+    /// Payee: what the program owes you because your token account could not receive.
+    #[command(subcommand)]
+    Credit(CreditCommand),
+    /// Relayer operator: run a relayer, or ask one how it is.
     #[command(subcommand)]
     Relayer(RelayerCommand),
-    /// Developer: a local chain, the program, a relayer, simulated payers and payees,
-    /// and a settlement report checked against the chain.
-    Demo(DemoArgs),
+    /// Developer: a local chain running the program's bytecode, a relayer, simulated
+    /// payers and payees, and a settlement report checked against the chain.
+    #[cfg(feature = "dev")]
+    Demo(micropay_devnet::demo::DemoArgs),
     /// Developer: named workloads on a local chain, measured.
-    Bench(BenchArgs),
+    #[cfg(feature = "dev")]
+    Bench(micropay_devnet::bench::BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -89,19 +100,53 @@ pub struct InitConfigArgs {
     /// The SPL Token or Token-2022 mint tabs hold.
     #[arg(long)]
     pub mint: Pubkey,
-    /// Relayer fee in basis points of each payout (at most 1000).
+    /// The relayer's key: it receipts states and settles them.
+    #[arg(long)]
+    pub sequencer: Pubkey,
+    /// Fee in basis points of each payout (at most 1000).
     #[arg(long, default_value_t = 0)]
     pub fee_bps: u16,
-    /// Seconds between a withdrawal request and the withdrawal (60 s to 30 days).
-    #[arg(long, default_value_t = 86_400)]
-    pub withdrawal_delay: i64,
-    /// Token account (of the mint) receiving fees. Default: the admin's associated
-    /// token account, created if missing.
+    /// Wallet whose associated token account receives collected fees. Default: the admin.
     #[arg(long)]
     pub fee_destination: Option<Pubkey>,
+    /// Seconds between a withdrawal request and the withdrawal (1 hour to 30 days).
+    #[arg(long, default_value_t = 86_400)]
+    pub withdrawal_delay: i64,
+    /// Seconds during which a settled stream can be topped up (at least 60, at most
+    /// half the withdrawal delay).
+    #[arg(long, default_value_t = 600)]
+    pub top_up_window: i64,
     /// Keypair for the config's address. Default: a fresh one.
     #[arg(long)]
     pub config_keypair: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// The deployment's parameters, any pending change, and fees owed.
+    Show,
+    /// Propose new parameters; they take effect after the notice period.
+    Update(UpdateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    #[arg(long)]
+    pub sequencer: Option<Pubkey>,
+    #[arg(long)]
+    pub fee_bps: Option<u16>,
+    #[arg(long)]
+    pub fee_destination: Option<Pubkey>,
+    #[arg(long)]
+    pub withdrawal_delay: Option<i64>,
+    #[arg(long)]
+    pub top_up_window: Option<i64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeesCommand {
+    /// Pay the fees owed to the fee destination's associated token account.
+    Collect,
 }
 
 #[derive(Args, Debug)]
@@ -128,14 +173,14 @@ pub struct DepositArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum SignerCommand {
-    /// Register a session key (replaces its expiry and cap if already registered).
+    /// Register a session key in a free slot (or raise the cap and expiry of a live one).
     Add(SignerAddArgs),
-    /// Remove a session key.
+    /// Remove a session key; states it signed still settle for one withdrawal delay.
     Remove {
         /// The session key.
         signer: Pubkey,
     },
-    /// List the session keys registered on your tab.
+    /// The session keys on your tab.
     List,
 }
 
@@ -146,15 +191,14 @@ pub struct SignerAddArgs {
     /// Most it may spend, UI units.
     #[arg(long)]
     pub cap: String,
-    /// Seconds from now until it expires.
+    /// Seconds from now until the sequencer stops accepting its tips.
     #[arg(long, default_value_t = 86_400)]
     pub expires_in: i64,
 }
 
 #[derive(Args, Debug)]
 pub struct TipArgs {
-    /// The payee's token account (of the deployment's mint), or a wallet whose
-    /// associated token account exists.
+    /// The payee's wallet (paid into its associated token account).
     pub payee: Pubkey,
     /// Amount in UI units (e.g. 0.001).
     pub amount: String,
@@ -167,52 +211,66 @@ pub struct TipArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct BalanceArgs {
+pub struct OwnerArgs {
     /// Whose tab. Default: the keypair's.
     #[arg(long)]
     pub owner: Option<Pubkey>,
+}
+
+#[derive(Args, Debug)]
+pub struct ToArgs {
+    /// Destination token account. Default: your associated token account, created if
+    /// missing.
+    #[arg(long)]
+    pub to: Option<Pubkey>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum WithdrawCommand {
     /// Start the withdrawal delay for an amount (UI units, or `all`).
     Request { amount: String },
-    /// After the delay: pay the requested amount (or what is left) to a token account.
-    Complete {
-        /// Destination token account. Default: your associated token account, created
-        /// if missing.
-        #[arg(long)]
-        to: Option<Pubkey>,
-    },
+    /// After the delay: pay the requested amount (or what is left).
+    Complete(ToArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct EarningsArgs {
-    /// The payee's token account (or a wallet, meaning its associated token account).
-    pub payee: Pubkey,
-    /// How many recent tips and settlements to list.
+pub struct ReceiptsArgs {
+    /// The payee wallet. Default: the keypair's.
+    #[arg(long)]
+    pub wallet: Option<Pubkey>,
+    /// How many receipts to list.
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
 }
 
 #[derive(Args, Debug)]
-pub struct SettleArgs {
-    /// Settle this tab's latest signed state, fetched from the relayer.
-    #[arg(long, conflicts_with = "state", required_unless_present = "state")]
-    pub tab: Option<Pubkey>,
-    /// Settle a signed state from a JSON file (as the relayer's API returns it); `-`
-    /// reads stdin.
+pub struct WatchArgs {
+    /// Seconds a receipt may wait for the sequencer before the watcher settles it.
+    #[arg(long, default_value_t = 900)]
+    pub patience: i64,
+    /// Seconds between passes.
+    #[arg(long, default_value_t = 30)]
+    pub interval: u64,
+    /// One pass, then exit.
     #[arg(long)]
-    pub state: Option<PathBuf>,
+    pub once: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CreditCommand {
+    /// Pay your credit out to a token account; its rent goes back to who paid it.
+    Withdraw(ToArgs),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum RelayerCommand {
-    /// Run the relayer (the same options as the `micropay-relayer` binary; see
-    /// `micropay relayer run --help`).
+    /// Run the relayer: starts the `micropay-relayer` program (installed beside
+    /// `micropay`) with these arguments; see `micropay-relayer --help`.
     #[command(disable_help_flag = true)]
     Run {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The relayer's health: its deployment, sequencer and whether it reaches the chain.
+    Status,
 }

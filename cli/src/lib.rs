@@ -1,12 +1,13 @@
-//! The `micropay` command line: admin, payer, payee and relayer commands, the local
-//! demo and the benchmark. `main.rs` only parses and dispatches.
+//! The `micropay` command line, one file per role: the admin, payers, payees and
+//! relayer operators. `main.rs` only parses and dispatches; the development commands
+//! (`demo`, `bench`) come from `micropay-devnet` behind the `dev` feature, so the user
+//! binary links no validator.
 
+pub mod admin;
 pub mod args;
-pub mod bench;
-pub mod commands;
 pub mod context;
-pub mod demo;
 pub mod errors;
+pub mod operator;
 pub mod output;
-pub mod report;
-pub mod simulate;
+pub mod payee;
+pub mod payer;

@@ -1,13 +1,18 @@
-//! The `micropay` binary against a local validator and a relayer: an admin creates a
-//! deployment, a payer opens and funds a tab, registers a session key, tips with it
-//! and with the owner key, a payee looks at its earnings and settles the payer's state
-//! without the relayer; mistakes get errors that say what to do.
+//! The `micropay` binary against a local validator running the program's bytecode and
+//! a relayer: an admin creates a deployment and proposes a change, a payer opens and
+//! funds a tab, registers a session key and tips on two streams, a payee reads its
+//! receipts and settles them itself with `watch` (the sequencer being late), anyone
+//! sweeps the fees, and mistakes get errors that say what to do.
 
 use std::{path::Path, process::Command};
 
-use micropay_client::localnet::LocalDeployment;
+use micropay_devnet::{Deployment, Devnet};
 use serde_json::Value;
-use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{write_keypair_file, Keypair},
+    signer::Signer,
+};
 
 struct Cli {
     url: String,
@@ -23,7 +28,8 @@ impl Cli {
             .arg(keypair)
             .args(["--output", "json"])
             .args(args)
-            .env("RUST_LOG", "error");
+            .env("RUST_LOG", "error")
+            .env_remove("MICROPAY_CONFIG");
         if let Some(config) = self.config {
             command.args(["--config", &config.to_string()]);
         }
@@ -49,100 +55,112 @@ impl Cli {
 
 fn keypair_file(dir: &Path, name: &str, keypair: &Keypair) -> std::path::PathBuf {
     let path = dir.join(name);
-    std::fs::write(
-        &path,
-        serde_json::to_string(&keypair.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
+    write_keypair_file(keypair, &path).unwrap();
     path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn admin_payer_and_payee_commands() {
-    let local = LocalDeployment::start(100).await.unwrap();
+async fn admin_payer_payee_and_operator_commands() {
+    let devnet = Devnet::start().await.unwrap();
+    // A mint and, on it, a wallet holding 4 tokens in its associated token account
+    // (and a tab in this first deployment, which the test does not use).
+    let first = Deployment::create(&devnet, 0).await.unwrap();
+    let payer = first.payers(&devnet, 1, 2_000_000, false).await.unwrap().remove(0);
+    let (payee, payee_account) = first.payee(&devnet).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // A wallet with 2 tokens in a token account of the mint (and a tab in the first
-    // deployment, which this test does not use).
-    let payer = local.payers(1, 2_000_000).await.unwrap().remove(0);
-    let payee = local.payees(1).await.unwrap()[0];
-    let admin_file = keypair_file(dir.path(), "admin.json", &local.admin);
+    let admin = Keypair::new();
+    let sequencer = Keypair::new();
+    devnet.fund(&admin.pubkey(), 1_000_000_000).await.unwrap();
+    devnet.fund(&sequencer.pubkey(), 1_000_000_000).await.unwrap();
+    devnet.fund(&payee.pubkey(), 1_000_000_000).await.unwrap();
+    let admin_file = keypair_file(dir.path(), "admin.json", &admin);
     let payer_file = keypair_file(dir.path(), "payer.json", &payer.owner);
+    let payee_file = keypair_file(dir.path(), "payee.json", &payee);
     let session = Keypair::new();
     let session_file = keypair_file(dir.path(), "session.json", &session);
     let mut cli = Cli {
-        url: local.validator.rpc_url(),
-        relayer: String::new(),
+        url: devnet.rpc_url(),
+        relayer: "http://127.0.0.1:9".into(),
         config: None,
     };
+    assert!(cli
+        .fails(&payer_file, &["balance"])
+        .contains("which deployment?"));
 
     // Admin: a deployment of its own on the same mint, fee 0.5%.
+    let mint = first.mint.to_string();
     let created = cli.ok(
         &admin_file,
         &[
             "init-config",
             "--mint",
-            &local.deployment.mint.to_string(),
+            &mint,
+            "--sequencer",
+            &sequencer.pubkey().to_string(),
             "--fee-bps",
             "50",
             "--withdrawal-delay",
+            "3600",
+            "--top-up-window",
             "60",
         ],
     );
     let config: Pubkey = created["config"].as_str().unwrap().parse().unwrap();
     cli.config = Some(config);
+    let shown = cli.ok(&payer_file, &["config", "show"]);
+    assert_eq!(shown["params"]["fee_bps"], 50);
+    assert_eq!(shown["decimals"], 6);
+    assert!(cli
+        .fails(&payer_file, &["config", "update", "--fee-bps", "20"])
+        .contains("is not the admin"));
+    let proposed = cli.ok(&admin_file, &["config", "update", "--fee-bps", "20"]);
+    assert_eq!(proposed["pending"]["fee_bps"], 20);
+    let shown = cli.ok(&payer_file, &["config", "show"]);
+    assert_eq!(shown["params"]["fee_bps"], 50, "in force only after notice");
+    assert_eq!(shown["pending"]["fee_bps"], 20);
 
-    let mut relayer_args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url(), 3_600)
-        .await
-        .unwrap();
+    // The relayer for it, in process.
+    let mut relayer_args = first.relayer_args(&devnet, dir.path()).unwrap();
     relayer_args.config = config;
-    let relayer = micropay_relayer_v1::run::start(&relayer_args)
-        .await
-        .unwrap();
+    relayer_args.keypair = keypair_file(dir.path(), "sequencer.json", &sequencer);
+    let relayer = micropay_relayer::app::start(&relayer_args).await.unwrap();
     cli.relayer = format!("http://{}", relayer.addr);
+    let status = cli.ok(&payer_file, &["relayer", "status"]);
+    assert_eq!(status["health"]["config"], config.to_string());
+    assert_eq!(status["health"]["sequencer"], sequencer.pubkey().to_string());
 
     // Payer: open with a deposit, add to it, register a session key.
-    let from = payer.token_account.to_string();
-    let opened = cli.ok(&payer_file, &["open", "--deposit", "1.5", "--from", &from]);
-    assert_eq!(opened["deposited"], 1_500_000);
-    let tab = opened["tab"].as_str().unwrap().to_string();
-    assert!(cli
-        .fails(&payer_file, &["open", "--from", &from])
-        .contains("already open"));
-    let deposited = cli.ok(&payer_file, &["deposit", "0.5", "--from", &from]);
+    let opened = cli.ok(&payer_file, &["open", "--deposit", "1.5"]);
+    assert_eq!(opened["balance"], 1_500_000);
+    assert!(opened["tab"].is_string());
+    assert!(cli.fails(&payer_file, &["open"]).contains("already open"));
+    let deposited = cli.ok(&payer_file, &["deposit", "0.5"]);
     assert_eq!(deposited["balance"], 2_000_000);
     assert!(cli
-        .fails(&payer_file, &["deposit", "0.1234567", "--from", &from])
+        .fails(&payer_file, &["deposit", "0.1234567"])
         .contains("more than the mint's 6 decimals"));
     assert!(cli
-        .fails(&payer_file, &["deposit", "5", "--from", &from])
+        .fails(&payer_file, &["deposit", "5"])
         .contains("less than the 5 to deposit"));
     let session_key = session.pubkey().to_string();
-    cli.ok(
+    let added = cli.ok(
         &payer_file,
-        &[
-            "signer",
-            "add",
-            &session_key,
-            "--cap",
-            "1",
-            "--expires-in",
-            "3600",
-        ],
+        &["signer", "add", &session_key, "--cap", "1", "--expires-in", "7200"],
     );
+    assert_eq!(added["slot"], 1);
     let signers = cli.ok(&payer_file, &["signer", "list"]);
     assert_eq!(signers["signers"][0]["key"], session_key.as_str());
     assert_eq!(signers["signers"][0]["cap"], 1_000_000);
+    assert_eq!(signers["signers"][0]["live"], true);
 
-    // Tips: with the session key (no owner keypair needed), then with the owner key,
-    // each extending the relayer's latest state after checking it is the payer's own.
+    // Tips on two streams: the session key's (no owner keypair needed) and the owner's.
     let owner = payer.owner.pubkey().to_string();
-    let payee_text = payee.to_string();
-    let first = cli.ok(
+    let payee_wallet = payee.pubkey().to_string();
+    let by_session = cli.ok(
         &session_file,
         &[
             "tip",
-            &payee_text,
+            &payee_wallet,
             "0.25",
             "--session-key",
             session_file.to_str().unwrap(),
@@ -150,13 +168,18 @@ async fn admin_payer_and_payee_commands() {
             &owner,
         ],
     );
-    assert_eq!(first["state"]["seq"], 1);
-    assert_eq!(first["state"]["signer"], session_key.as_str());
-    let second = cli.ok(&payer_file, &["tip", &payee_text, "0.1"]);
-    assert_eq!(second["state"]["seq"], 2);
-    assert_eq!(second["state"]["total"], 350_000);
+    assert_eq!(by_session["slot"], 1);
+    assert_eq!(by_session["receipt"]["signed"]["state"]["seq"], 1);
+    assert_eq!(
+        by_session["receipt"]["sequencer"],
+        sequencer.pubkey().to_string()
+    );
+    let by_owner = cli.ok(&payer_file, &["tip", &payee_wallet, "0.1"]);
+    assert_eq!(by_owner["slot"], 0);
+    assert_eq!(by_owner["receipt"]["signed"]["state"]["total"], "100000");
+    // 1.65 is left across both streams.
     assert!(cli
-        .fails(&payer_file, &["tip", &payee_text, "1.7"])
+        .fails(&payer_file, &["tip", &payee_wallet, "1.7"])
         .contains("Deposit more"));
     let stranger = keypair_file(dir.path(), "stranger.json", &Keypair::new());
     assert!(cli
@@ -164,7 +187,7 @@ async fn admin_payer_and_payee_commands() {
             &stranger,
             &[
                 "tip",
-                &payee_text,
+                &payee_wallet,
                 "0.1",
                 "--session-key",
                 stranger.to_str().unwrap(),
@@ -173,36 +196,52 @@ async fn admin_payer_and_payee_commands() {
             ]
         )
         .contains("neither the owner"));
+    let no_account = Keypair::new().pubkey().to_string();
+    assert!(cli
+        .fails(&payer_file, &["tip", &no_account, "0.1"])
+        .contains("policy"));
 
     let balance = cli.ok(&payer_file, &["balance"]);
     assert_eq!(balance["balance"], 2_000_000);
-    assert_eq!(balance["unsettled_open_epoch"], 350_000);
-    let earnings = cli.ok(&payer_file, &["earnings", &payee_text]);
-    assert_eq!(earnings["unsettled_recent"], 350_000);
-    assert_eq!(earnings["tips"].as_array().unwrap().len(), 2);
+    let unsettled: Vec<u64> = balance["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["unsettled"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unsettled, [100_000, 250_000]);
+    let receipts = cli.ok(&payee_file, &["receipts"]);
+    assert_eq!(receipts["unsettled"], 350_000);
+    assert_eq!(receipts["receipts"].as_array().unwrap().len(), 2);
+    assert_eq!(receipts["balance"], 0);
 
-    // The payee settles the payer's latest state itself, without the relayer's help.
-    let anyone = keypair_file(dir.path(), "anyone.json", &local.admin);
-    let settled = cli.ok(&anyone, &["settle", "--tab", &tab]);
-    assert_eq!(
-        (settled["tips"].clone(), settled["total"].clone()),
-        (2.into(), 350_000.into())
-    );
-    assert_eq!(local.token_balance(&payee).await.unwrap(), 350_000 - 1_750);
+    // The payee settles its receipts itself: with no patience, the sequencer is late.
+    let watched = cli.ok(&payee_file, &["watch", "--once", "--patience", "0"]);
+    assert_eq!(watched["kept"], 2);
+    assert_eq!(watched["settled"].as_array().unwrap().len(), 2);
+    let net = 350_000 - (250_000 * 50 / 10_000) - (100_000 * 50 / 10_000);
+    assert_eq!(devnet.token_balance(&payee_account).await.unwrap(), net);
+    let receipts = cli.ok(&payee_file, &["receipts"]);
+    assert_eq!(receipts["balance"], net);
+    let again = cli.ok(&payee_file, &["watch", "--once", "--patience", "0"]);
+    assert!(again["settled"].as_array().unwrap().is_empty());
     let balance = cli.ok(&payer_file, &["balance"]);
-    assert_eq!(
-        (balance["balance"].clone(), balance["epoch"].clone()),
-        (1_650_000.into(), 1.into())
-    );
-    // The relayer still offers the settled state until it notices; settling it again
-    // is refused before any transaction is sent.
-    let again = cli.fails(&anyone, &["settle", "--tab", &tab]);
-    assert!(
-        again.contains("settled already") || again.contains("nothing to settle"),
-        "{again}"
-    );
+    assert_eq!(balance["balance"], 2_000_000 - 350_000);
 
-    // Withdrawals: nothing pending, then a request, then too early.
+    // Fees accrued and anyone sweeps them to the fee destination (the admin).
+    assert_eq!(cli.ok(&payer_file, &["config", "show"])["fees_owed"], 1_750);
+    let collected = cli.ok(&payer_file, &["fees", "collect"]);
+    assert_eq!(collected["collected"], 1_750);
+    assert_eq!(collected["wallet"], admin.pubkey().to_string());
+    assert!(cli
+        .fails(&payer_file, &["fees", "collect"])
+        .contains("no fees are owed"));
+    assert!(cli
+        .fails(&payee_file, &["credit", "withdraw"])
+        .contains("nothing is owed"));
+
+    // Withdrawals: nothing pending, then a request, then too early (the delay, and the
+    // top-up windows of the payee's settlements).
     assert!(cli
         .fails(&payer_file, &["withdraw", "complete"])
         .contains("no withdrawal is pending"));
@@ -211,11 +250,15 @@ async fn admin_payer_and_payee_commands() {
     assert!(cli
         .fails(&payer_file, &["withdraw", "complete"])
         .contains("unlocks in"));
+    assert!(cli.fails(&payer_file, &["close"]).contains("unlocks in"));
 
-    cli.ok(&payer_file, &["signer", "remove", &session_key]);
-    assert!(cli.ok(&payer_file, &["signer", "list"])["signers"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    // Removing the session key leaves its states settleable for the delay.
+    let removed = cli.ok(&payer_file, &["signer", "remove", &session_key]);
+    assert_eq!(removed["slot"], 1);
+    let signers = cli.ok(&payer_file, &["signer", "list"]);
+    assert_eq!(signers["signers"][0]["live"], false);
+    assert!(cli
+        .fails(&payer_file, &["signer", "remove", &session_key])
+        .contains("no longer live"));
     relayer.shutdown().await;
 }

@@ -1,10 +1,12 @@
 //! Reading micropay and token accounts over JSON-RPC, with errors that say what is
 //! missing.
 
-use anchor_lang::AccountDeserialize;
-use micropay::state::{Config, Tab};
+use micropay_interface::{
+    state::{AccountLayout, Config, Credit, Tab},
+    TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
+};
 use solana_client::nonblocking::rpc_client::RpcClient;
-use solana_sdk::{program_pack::Pack, pubkey::Pubkey};
+use solana_sdk::{account::Account, program_pack::Pack, pubkey::Pubkey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -16,10 +18,7 @@ pub enum AccountError {
     Invalid { what: &'static str, address: Pubkey },
 }
 
-async fn fetch(
-    rpc: &RpcClient,
-    address: &Pubkey,
-) -> Result<Option<solana_sdk::account::Account>, AccountError> {
+async fn fetch(rpc: &RpcClient, address: &Pubkey) -> Result<Option<Account>, AccountError> {
     Ok(rpc
         .get_account_with_commitment(address, rpc.commitment())
         .await
@@ -27,42 +26,47 @@ async fn fetch(
         .value)
 }
 
-async fn anchor_account<T: AccountDeserialize>(
+/// A program account of type `T` at `address`, or `None` if nothing is there.
+async fn program_account<T: AccountLayout>(
     rpc: &RpcClient,
     address: &Pubkey,
     what: &'static str,
 ) -> Result<Option<T>, AccountError> {
-    match fetch(rpc, address).await? {
-        None => Ok(None),
-        Some(account) if account.owner != micropay::ID => Err(AccountError::Invalid {
-            what,
-            address: *address,
-        }),
-        Some(account) => T::try_deserialize(&mut account.data.as_slice())
-            .map(Some)
-            .map_err(|_| AccountError::Invalid {
-                what,
-                address: *address,
-            }),
+    let Some(account) = fetch(rpc, address).await? else {
+        return Ok(None);
+    };
+    let invalid = AccountError::Invalid {
+        what,
+        address: *address,
+    };
+    if account.owner != micropay_interface::ID {
+        return Err(invalid);
     }
+    T::view(&account.data).copied().map(Some).ok_or(invalid)
 }
 
 /// The config (deployment) account at `address`.
 pub async fn config(rpc: &RpcClient, address: &Pubkey) -> Result<Config, AccountError> {
-    anchor_account(rpc, address, "micropay config")
+    const WHAT: &str = "micropay config";
+    program_account(rpc, address, WHAT)
         .await?
         .ok_or(AccountError::Missing {
-            what: "micropay config",
+            what: WHAT,
             address: *address,
         })
 }
 
 /// The tab at `address`, or `None` if it is not open.
 pub async fn tab(rpc: &RpcClient, address: &Pubkey) -> Result<Option<Tab>, AccountError> {
-    anchor_account(rpc, address, "micropay tab").await
+    program_account(rpc, address, "micropay tab").await
 }
 
-/// A token account (SPL Token or Token-2022; extensions ignored).
+/// The credit at `address`, or `None` if nothing is owed.
+pub async fn credit(rpc: &RpcClient, address: &Pubkey) -> Result<Option<Credit>, AccountError> {
+    program_account(rpc, address, "micropay credit").await
+}
+
+/// A token account (SPL Token or Token-2022; extensions ignored), or `None`.
 pub async fn token_account(
     rpc: &RpcClient,
     address: &Pubkey,
@@ -70,16 +74,26 @@ pub async fn token_account(
     token_state(rpc, address, "token account").await
 }
 
-/// The mint's decimals.
-pub async fn mint_decimals(rpc: &RpcClient, mint: &Pubkey) -> Result<u8, AccountError> {
+/// A mint (its base state) and the token program that owns it.
+pub async fn mint(
+    rpc: &RpcClient,
+    address: &Pubkey,
+) -> Result<(spl_token_interface::state::Mint, Pubkey), AccountError> {
     const WHAT: &str = "token mint";
-    let state: Option<spl_token_interface::state::Mint> = token_state(rpc, mint, WHAT).await?;
-    state
-        .map(|mint| mint.decimals)
+    let owner = fetch(rpc, address)
+        .await?
         .ok_or(AccountError::Missing {
             what: WHAT,
-            address: *mint,
-        })
+            address: *address,
+        })?
+        .owner;
+    let mint = token_state(rpc, address, WHAT)
+        .await?
+        .ok_or(AccountError::Missing {
+            what: WHAT,
+            address: *address,
+        })?;
+    Ok((mint, owner))
 }
 
 /// The base (pre-extension) state of an account owned by a token program.
@@ -104,5 +118,21 @@ async fn token_state<T: Pack>(
 }
 
 pub fn is_token_program(program: &Pubkey) -> bool {
-    *program == spl_token_interface::ID || *program == anchor_spl::token_2022::ID
+    *program == TOKEN_PROGRAM_ID || *program == TOKEN_2022_PROGRAM_ID
+}
+
+/// The cluster's clock, unix seconds: what the program compares deadlines with.
+pub async fn cluster_time(rpc: &RpcClient) -> Result<i64, AccountError> {
+    let clock = fetch(rpc, &solana_sdk::sysvar::clock::ID)
+        .await?
+        .ok_or(AccountError::Missing {
+            what: "clock sysvar",
+            address: solana_sdk::sysvar::clock::ID,
+        })?;
+    let clock: solana_sdk::clock::Clock =
+        bincode::deserialize(&clock.data).map_err(|_| AccountError::Invalid {
+            what: "clock sysvar",
+            address: solana_sdk::sysvar::clock::ID,
+        })?;
+    Ok(clock.unix_timestamp)
 }

@@ -1,255 +1,123 @@
-//! Builders for every instruction of one deployment (config) of the program.
+//! A deployment read from the chain: its config, and the addresses and instructions
+//! that follow from it.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
-use micropay_protocol::client::{
-    event_authority_address, settle_batch, tab_address, vault_address, vault_authority_address,
-    SettleAccounts, SignedState,
+use micropay_interface::{
+    client::{self as builders, Payout},
+    state::{Config, Params},
 };
+use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey};
 
-/// The addresses of one deployment (config), and builders for its instructions.
-#[derive(Clone, Debug)]
+use crate::{
+    accounts::{self, AccountError},
+    amount,
+};
+
+#[derive(Clone, Copy, Debug)]
 pub struct Deployment {
-    pub admin: Pubkey,
-    pub config: Pubkey,
-    pub mint: Pubkey,
-    pub token_program: Pubkey,
-    pub vault: Pubkey,
-    pub fee_destination: Pubkey,
+    pub address: Pubkey,
+    pub config: Config,
 }
 
 impl Deployment {
-    pub fn new(
-        admin: Pubkey,
-        config: Pubkey,
-        mint: Pubkey,
-        token_program: Pubkey,
-        fee_destination: Pubkey,
-    ) -> Self {
-        Self {
-            admin,
-            config,
-            mint,
-            token_program,
-            vault: vault_address(&micropay::ID, &config).0,
-            fee_destination,
+    pub async fn load(rpc: &RpcClient, address: &Pubkey) -> Result<Self, AccountError> {
+        Ok(Self {
+            address: *address,
+            config: accounts::config(rpc, address).await?,
+        })
+    }
+
+    pub fn mint(&self) -> Pubkey {
+        self.config.mint
+    }
+
+    pub fn token_program(&self) -> Pubkey {
+        self.config.token_program
+    }
+
+    pub fn decimals(&self) -> u8 {
+        self.config.decimals
+    }
+
+    /// The parameters in force at `now`.
+    pub fn params(&self, now: i64) -> Params {
+        self.config.params_at(now)
+    }
+
+    pub fn tab(&self, owner: &Pubkey) -> Pubkey {
+        builders::tab_address(&self.address, owner)
+    }
+
+    pub fn credit(&self, wallet: &Pubkey) -> Pubkey {
+        builders::credit_address(&self.address, wallet)
+    }
+
+    pub fn vault(&self) -> Pubkey {
+        builders::vault_address(&self.address)
+    }
+
+    /// `wallet`'s associated token account of the deployment's mint.
+    pub fn associated(&self, wallet: &Pubkey) -> Pubkey {
+        builders::associated_token_address(wallet, &self.config.mint, &self.config.token_program)
+    }
+
+    /// Creates `wallet`'s associated token account if it is missing, paid by `payer`.
+    pub fn create_associated_ix(&self, payer: &Pubkey, wallet: &Pubkey) -> Instruction {
+        spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+            payer,
+            wallet,
+            &self.config.mint,
+            &self.config.token_program,
+        )
+    }
+
+    /// Where a payout to `wallet` goes: `to`, or else the wallet's associated token
+    /// account with the instruction creating it if missing (paid by the wallet).
+    pub fn destination(&self, wallet: &Pubkey, to: Option<Pubkey>) -> (Pubkey, Option<Instruction>) {
+        match to {
+            Some(to) => (to, None),
+            None => (
+                self.associated(wallet),
+                Some(self.create_associated_ix(wallet, wallet)),
+            ),
         }
     }
 
-    pub fn init_config_ix(
-        &self,
-        config: Pubkey,
-        fee_bps: u16,
-        withdrawal_delay: i64,
-        mint: Pubkey,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::InitConfig {
-                admin: self.admin,
-                config,
-                mint,
-                vault: vault_address(&micropay::ID, &config).0,
-                vault_authority: vault_authority_address(&micropay::ID, &config).0,
-                fee_destination,
-                token_program: self.token_program,
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::InitConfig {
-                args: micropay::InitConfigArgs {
-                    fee_bps,
-                    withdrawal_delay,
-                },
-            }
-            .data(),
-        }
-    }
-
-    pub fn tab_address(&self, owner: &Pubkey) -> Pubkey {
-        tab_address(&micropay::ID, &self.config, owner).0
-    }
-
-    pub fn open_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::OpenTab {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                system_program: anchor_lang::system_program::ID,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::OpenTab {}.data(),
+    /// A payout out of the vault into `destination`.
+    pub fn payout<'a>(&'a self, destination: &'a Pubkey) -> Payout<'a> {
+        Payout {
+            config: &self.address,
+            mint: &self.config.mint,
+            destination,
+            token_program: &self.config.token_program,
         }
     }
 
     pub fn deposit_ix(
         &self,
         depositor: &Pubkey,
-        tab: &Pubkey,
-        source: &Pubkey,
-        amount: u64,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Deposit {
-                depositor: *depositor,
-                config: self.config,
-                tab: *tab,
-                vault: self.vault,
-                mint: self.mint,
-                source: *source,
-                token_program: self.token_program,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Deposit { amount }.data(),
-        }
-    }
-
-    pub fn add_signer_ix(
-        &self,
         owner: &Pubkey,
-        signer: Pubkey,
-        expires_at: i64,
-        cap: u64,
+        source: &Pubkey,
+        value: u64,
     ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::AddSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::AddSigner {
-                args: micropay::AddSignerArgs {
-                    signer,
-                    expires_at,
-                    cap,
-                },
-            }
-            .data(),
-        }
-    }
-
-    pub fn remove_signer_ix(&self, owner: &Pubkey, signer: Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RemoveSigner {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RemoveSigner { signer }.data(),
-        }
-    }
-
-    pub fn request_withdraw_ix(&self, owner: &Pubkey, amount: u64) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::RequestWithdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::RequestWithdraw { amount }.data(),
-        }
-    }
-
-    pub fn withdraw_ix(&self, owner: &Pubkey, destination: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::Withdraw {
-                owner: *owner,
-                config: self.config,
-                tab: self.tab_address(owner),
-                vault: self.vault,
-                vault_authority: vault_authority_address(&micropay::ID, &self.config).0,
-                mint: self.mint,
-                destination: *destination,
-                token_program: self.token_program,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::Withdraw {}.data(),
-        }
-    }
-
-    pub fn close_tab_ix(&self, owner: &Pubkey) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::CloseTab {
-                owner: *owner,
-                tab: self.tab_address(owner),
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::CloseTab {}.data(),
-        }
-    }
-
-    pub fn update_config_ix(
-        &self,
-        args: micropay::UpdateConfigArgs,
-        fee_destination: Pubkey,
-    ) -> Instruction {
-        Instruction {
-            program_id: micropay::ID,
-            accounts: micropay::accounts::UpdateConfig {
-                admin: self.admin,
-                config: self.config,
-                fee_destination,
-                event_authority: event_authority_address(&micropay::ID).0,
-                program: micropay::ID,
-            }
-            .to_account_metas(None),
-            data: micropay::instruction::UpdateConfig { args }.data(),
-        }
-    }
-
-    pub fn settle_accounts(&self) -> SettleAccounts {
-        SettleAccounts {
-            program_id: micropay::ID,
-            config: self.config,
-            mint: self.mint,
-            fee_destination: self.fee_destination,
-            token_program: self.token_program,
-        }
-    }
-
-    pub fn settle_ixs(
-        &self,
-        states: &[&SignedState],
-    ) -> Result<[Instruction; 2], micropay_protocol::ProtocolError> {
-        settle_batch(&self.settle_accounts(), states)
-    }
-}
-
-impl Deployment {
-    /// The deployment an on-chain config describes.
-    pub fn from_config(config: Pubkey, account: &micropay::state::Config) -> Self {
-        Self::new(
-            account.admin,
-            config,
-            account.mint,
-            account.token_program,
-            account.fee_destination,
+        builders::deposit(
+            &builders::Deposit {
+                depositor,
+                config: &self.address,
+                tab: &self.tab(owner),
+                mint: &self.config.mint,
+                source,
+                token_program: &self.config.token_program,
+            },
+            value,
         )
+    }
+
+    pub fn parse(&self, ui: &str) -> Result<u64, amount::AmountError> {
+        amount::parse_ui(ui, self.decimals())
+    }
+
+    pub fn format(&self, base: u64) -> String {
+        amount::format_ui(base, self.decimals())
     }
 }

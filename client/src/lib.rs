@@ -1,19 +1,16 @@
-//! Client library for micropay: builders for every program instruction, readers for its
-//! accounts, token amounts in UI units, and (feature `localnet`) an in-process local
-//! network running the program natively.
+//! The Rust SDK for micropay: account readers, a deployment's addresses and
+//! instructions, token amounts in UI units, the relayer's HTTP client (tips, receipts)
+//! and a payee's watcher. It links neither the program nor the relayer server.
 //!
-//! The tip protocol itself (message, signing, settle builders) is `micropay-protocol`,
-//! re-exported as [`protocol`].
+//! The signed-message protocol is `micropay-protocol`, re-exported as [`protocol`];
+//! the program's interface is `micropay-interface`, re-exported as [`interface`].
 
 pub mod accounts;
 pub mod amount;
 pub mod deployment;
-#[cfg(feature = "localnet")]
-pub mod localnet;
-#[cfg(feature = "localnet")]
-pub mod native;
 pub mod relayer;
 pub mod watcher;
 
 pub use deployment::Deployment;
+pub use micropay_interface as interface;
 pub use micropay_protocol as protocol;

@@ -1,11 +1,26 @@
 //! A local network for micropay v2: an in-process `solana-test-validator` that loads
 //! the program's SBF bytecode (`scripts/build-sbf`) as an upgradeable program, with
 //! helpers to send transactions and to set up a deployment (mint, config, vault).
-//! Development tooling: the user-facing crates do not depend on it.
+//! Development tooling: the user-facing crates do not depend on it. It also holds the
+//! demo and the benchmark: simulated payers and payees on a devnet, driving a relayer
+//! over HTTP, and reports read from the relayer's API and the chain.
 
-use std::path::PathBuf;
+pub mod bench;
+pub mod demo;
+pub mod report;
+pub mod simulate;
+
+use std::path::{Path, PathBuf};
+
+/// A log filter that keeps the in-process validator quiet.
+pub const QUIET_LOG: &str =
+    "warn,solana=error,agave=error,tarpc=error,solana_core=off,solana_metrics=off";
+
+/// Setup transactions in flight at once.
+const SETUP_CONCURRENCY: usize = 128;
 
 use anyhow::{ensure, Context};
+use futures::{stream, StreamExt, TryStreamExt};
 use micropay_interface::{
     client as builders,
     state::{Params, I64, U16},
@@ -22,6 +37,7 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use solana_system_interface::instruction as system_instruction;
+use micropay_relayer::app::RelayerArgs;
 use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
 
 /// Where `scripts/build-sbf` writes the program.
@@ -148,12 +164,7 @@ impl Devnet {
 
     /// The current cluster time (unix seconds).
     pub async fn unix_time(&self) -> anyhow::Result<i64> {
-        let clock = self
-            .rpc()
-            .get_account(&solana_sdk::sysvar::clock::ID)
-            .await?;
-        let clock: solana_sdk::clock::Clock = bincode::deserialize(&clock.data)?;
-        Ok(clock.unix_timestamp)
+        Ok(micropay_client::accounts::cluster_time(&self.rpc()).await?)
     }
 
     pub async fn token_balance(&self, account: &Pubkey) -> anyhow::Result<u64> {
@@ -172,6 +183,19 @@ pub struct Payer {
     pub tab: Pubkey,
     /// The owner's token account deposits come from.
     pub source: Pubkey,
+    /// A session key in slot 1, when the payer tips through one (as a wallet would).
+    pub session: Option<Keypair>,
+    pub deposit: u64,
+}
+
+impl Payer {
+    /// The key that signs this payer's tips, and its stream slot.
+    pub fn tipper(&self) -> (&Keypair, u8) {
+        match &self.session {
+            Some(session) => (session, 1),
+            None => (&self.owner, 0),
+        }
+    }
 }
 
 /// A micropay config on the devnet: an SPL mint whose authority is the faucet, a
@@ -278,7 +302,7 @@ impl Deployment {
             .await?;
         let tab = self.tab(&owner.pubkey());
         let spl = spl_token_interface::ID;
-        let deposit = builders::deposit(
+        let deposit_ix = builders::deposit(
             &builders::Deposit {
                 depositor: &owner.pubkey(),
                 config: &self.config,
@@ -291,11 +315,120 @@ impl Deployment {
         );
         devnet
             .send(
-                &[builders::open_tab(&owner.pubkey(), &self.config), deposit],
+                &[builders::open_tab(&owner.pubkey(), &self.config), deposit_ix],
                 &[&owner],
             )
             .await?;
-        Ok(Payer { owner, tab, source })
+        Ok(Payer {
+            owner,
+            tab,
+            source,
+            session: None,
+            deposit,
+        })
+    }
+
+    /// `count` payers set up concurrently, one transaction each: SOL for rent, an
+    /// associated token account holding `deposit`, a tab holding as much, and (with
+    /// `sessions`) a session key in slot 1 valid for a day and capped at the deposit.
+    pub async fn payers(
+        &self,
+        devnet: &Devnet,
+        count: usize,
+        deposit: u64,
+        sessions: bool,
+    ) -> anyhow::Result<Vec<Payer>> {
+        let now = devnet.unix_time().await?;
+        let faucet = devnet.faucet.pubkey();
+        let spl = spl_token_interface::ID;
+        stream::iter(0..count)
+            .map(|_| async move {
+                let owner = Keypair::new();
+                let session = sessions.then(Keypair::new);
+                let source = builders::associated_token_address(&owner.pubkey(), &self.mint, &spl);
+                let tab = self.tab(&owner.pubkey());
+                let mut ixs = vec![
+                    system_instruction::transfer(&faucet, &owner.pubkey(), 20_000_000),
+                    spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                        &faucet,
+                        &owner.pubkey(),
+                        &self.mint,
+                        &spl,
+                    ),
+                    spl_token_interface::instruction::mint_to(
+                        &spl, &self.mint, &source, &faucet, &[], deposit.saturating_mul(2),
+                    )?,
+                    builders::open_tab(&owner.pubkey(), &self.config),
+                    builders::deposit(
+                        &builders::Deposit {
+                            depositor: &owner.pubkey(),
+                            config: &self.config,
+                            tab: &tab,
+                            mint: &self.mint,
+                            source: &source,
+                            token_program: &spl,
+                        },
+                        deposit,
+                    ),
+                ];
+                if let Some(session) = &session {
+                    ixs.push(builders::add_signer(
+                        &owner.pubkey(),
+                        &self.config,
+                        1,
+                        &session.pubkey(),
+                        now + 86_400,
+                        deposit,
+                    ));
+                }
+                devnet.send(&ixs, &[&owner]).await.context("opening a payer's tab")?;
+                anyhow::Ok(Payer { owner, tab, source, session, deposit })
+            })
+            .buffered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// `count` payee wallets with their associated token accounts, set up concurrently.
+    pub async fn payees(&self, devnet: &Devnet, count: usize) -> anyhow::Result<Vec<Pubkey>> {
+        stream::iter(0..count)
+            .map(|_| async move { Ok::<_, anyhow::Error>(self.payee(devnet).await?.0.pubkey()) })
+            .buffered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// Relayer arguments for this deployment: the sequencer's keypair written into
+    /// `dir`, a SQLite store there, settling only when told to (or when a stream's
+    /// tips reach `settle_max_tips`).
+    pub fn relayer_args(&self, devnet: &Devnet, dir: &Path) -> anyhow::Result<RelayerArgs> {
+        let keypair = dir.join("sequencer.json");
+        solana_sdk::signature::write_keypair_file(&self.sequencer, &keypair)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", keypair.display()))?;
+        Ok(RelayerArgs {
+            url: devnet.rpc_url(),
+            keypair,
+            config: self.config,
+            store_url: format!("sqlite://{}", dir.join("relayer.db").display()),
+            listen: "127.0.0.1:0".parse().expect("an address"),
+            settle_max_age_secs: 86_400,
+            settle_max_total: u64::MAX,
+            settle_max_tips: u32::MAX,
+            settle_horizon_secs: 0,
+            settle_interval_ms: 200,
+            priority_fee: 0,
+            min_key_validity_secs: 600,
+            instance: "devnet".into(),
+        })
+    }
+
+    /// The fee destination's associated token account.
+    pub fn fee_account(&self) -> Pubkey {
+        builders::associated_token_address(&self.params.fee_destination, &self.mint, &spl_token_interface::ID)
+    }
+
+    pub fn vault(&self) -> Pubkey {
+        builders::vault_address(&self.config)
     }
 
     /// Registers `key` in `slot` of the payer's tab.

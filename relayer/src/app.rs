@@ -234,15 +234,8 @@ struct Cli {
 /// finishes requests in progress and the current settlement pass, and exits. SIGUSR1
 /// settles every open stream epoch at once (before maintenance, or to end a benchmark).
 pub async fn main() -> anyhow::Result<()> {
-    main_from(std::env::args()).await
-}
-
-/// [`main`] with the command line given (`micropay relayer run` passes its own).
-pub async fn main_from(
-    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
-) -> anyhow::Result<()> {
     use clap::Parser;
-    let cli = Cli::parse_from(argv);
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,7 +1,8 @@
-//! `micropay demo` end to end with small numbers, its report checked against the chain
-//! independently of how the report was computed.
+//! `micropay demo` end to end with small numbers, on the program's bytecode, its report
+//! checked against the chain independently of how the report was computed.
 
-use micropay_cli::demo::{self, DemoArgs};
+use micropay_client::{accounts, Deployment as Loaded};
+use micropay_devnet::demo::{self, DemoArgs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn demo_report_matches_the_chain() {
@@ -15,25 +16,35 @@ async fn demo_report_matches_the_chain() {
     };
     let demo = demo::run(&args, true).await.expect("the demo runs");
     let report = &demo.report;
-    let local = &demo.local;
+    let rpc = demo.devnet.rpc();
 
     assert_eq!(report.intake.accepted, 400);
     assert_eq!(report.intake.failed, 0);
     let settlement = &report.settlement;
-    assert_eq!(settlement.tips, 400, "every accepted tip settled");
+    assert_eq!(settlement.tips, 400, "every receipted tip settled");
+    assert_eq!(settlement.unsettled, 0);
+    assert_eq!(settlement.streams, 5, "one stream epoch per payer");
     assert!(settlement.transactions >= 1);
     assert_eq!(
         settlement.tips_per_transaction,
         400.0 / settlement.transactions as f64
     );
     assert!(settlement.fee_lamports >= 5_000 * settlement.transactions as u64);
+    assert!(settlement.compute_units_per_stream > 10_000.0);
+    assert!(report.sequencer_lamports >= settlement.fee_lamports);
 
-    // Payees: the chain holds exactly what the report says, net of the fee.
+    // Payees: each associated token account holds exactly what the report says, net
+    // of the fee every state signed.
+    let deployment = Loaded::load(&rpc, &demo.deployment.config).await.unwrap();
     assert_eq!(settlement.payees.len(), demo.payees.len());
     let mut paid = 0;
-    for (payee, payout) in demo.payees.iter().zip(&settlement.payees) {
-        assert_eq!(payout.payee, payee.to_string());
-        let balance = local.token_balance(payee).await.unwrap();
+    for (wallet, payout) in demo.payees.iter().zip(&settlement.payees) {
+        assert_eq!(payout.wallet, wallet.to_string());
+        let balance = accounts::token_account(&rpc, &deployment.associated(wallet))
+            .await
+            .unwrap()
+            .unwrap()
+            .amount;
         assert_eq!(balance, payout.on_chain);
         assert_eq!(balance, payout.expected);
         assert!(payout.expected <= payout.gross);
@@ -42,31 +53,28 @@ async fn demo_report_matches_the_chain() {
     }
     assert!(settlement.payouts_match);
 
-    // Tabs: what they were debited is what was tipped; the fee account got the rest;
-    // the vault holds exactly the remaining balances.
-    let mut debited = 0;
+    // Tabs were debited exactly what was tipped; the fees owed are the rest; the vault
+    // holds the remaining balances and the fees.
     let mut remaining = 0;
     for payer in &demo.payers {
-        let tab = local.tab(&payer.tab).await.unwrap();
-        assert_eq!(tab.balance + tab.settled_total, payer.deposit);
-        debited += tab.settled_total;
-        remaining += tab.balance;
+        let tab = accounts::tab(&rpc, &payer.tab).await.unwrap().unwrap();
+        remaining += tab.balance.get();
     }
-    assert_eq!(debited, settlement.tipped);
-    let fees = local
-        .token_balance(&local.deployment.fee_destination)
+    let deposited: u64 = demo.payers.iter().map(|p| p.deposit).sum();
+    assert_eq!(deposited - remaining, settlement.tipped);
+    let fees_owed = deployment.config.fees_owed.get();
+    assert_eq!(paid + fees_owed, settlement.tipped);
+    let vault = accounts::token_account(&rpc, &deployment.vault())
         .await
-        .unwrap();
-    assert_eq!(paid + fees, settlement.tipped);
-    assert_eq!(
-        local.token_balance(&local.deployment.vault).await.unwrap(),
-        remaining
-    );
+        .unwrap()
+        .unwrap()
+        .amount;
+    assert_eq!(vault, remaining + fees_owed);
 
     let human = demo::human(report);
-    assert!(human.contains("400 tips accepted"), "{human}");
+    assert!(human.contains("400 tips receipted"), "{human}");
     assert!(
-        human.contains("Every payee's on-chain balance equals"),
+        human.contains("Every payee holds on chain exactly"),
         "{human}"
     );
 }

@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    micropay_relayer_v1::run::main().await
+    micropay_relayer::app::main().await
 }

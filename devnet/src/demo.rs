@@ -1,26 +1,22 @@
 //! `micropay demo`: the whole system on one machine. A local validator running the
-//! program, a mint and a deployment, payers with funded tabs and session keys, payees,
-//! a relayer on SQLite, concurrent simulated tippers over HTTP, settlement, and a report
-//! checked against the chain.
+//! program's bytecode, a mint and a deployment, payers with funded tabs and session
+//! keys, payee wallets, the relayer (the sequencer) on SQLite, concurrent simulated
+//! tippers over HTTP, settlement, and a report checked against the chain.
 
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use micropay_client::{
-    amount::format_ui,
-    localnet::{wait_settled, LocalDeployment, Payer, DECIMALS},
-};
-use micropay_relayer_v1::run::start;
+use micropay_client::{amount::format_ui, relayer::RelayerClient};
+use micropay_relayer::app::start;
 use serde::Serialize;
-use solana_sdk::pubkey::Pubkey;
+use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 use crate::{
-    args::Output,
-    output::print,
-    report::{settlement_report, SettlementReport, DIRECT_TRANSFER_FEE},
+    report::{settlement_report, wait_settled, SettlementReport, DIRECT_TRANSFER_FEE},
     simulate::{self, Activity, Amount, Workload},
+    Deployment, Devnet, Payer,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -28,7 +24,7 @@ pub struct DemoArgs {
     /// Payers, each with a tab and a session key that signs its tips.
     #[arg(long, default_value_t = 16)]
     pub payers: usize,
-    /// Payees (creators), each with a token account.
+    /// Payees (creators), wallets with a token account.
     #[arg(long, default_value_t = 8)]
     pub payees: usize,
     /// Tips to send.
@@ -40,7 +36,7 @@ pub struct DemoArgs {
     /// Largest tip, in token units (tips are uniform from one base unit up to this).
     #[arg(long, default_value = "0.01")]
     pub max_tip: String,
-    /// Relayer fee, basis points.
+    /// The config's fee, basis points (payers sign it with every state).
     #[arg(long, default_value_t = 100)]
     pub fee_bps: u16,
 }
@@ -63,14 +59,17 @@ pub struct DemoReport {
     pub decimals: u8,
     pub intake: Intake,
     pub settlement: SettlementReport,
-    /// Seconds from the last tip to the last settlement confirmed.
+    /// Seconds from asking the relayer to settle to the last settlement confirmed.
     pub settle_seconds: f64,
+    /// Everything the sequencer spent: settlement fees, lookup tables and their rent.
+    pub sequencer_lamports: u64,
 }
 
 /// A finished demo: its report, and the chain it ran on (still running, to be checked).
 pub struct Demo {
     pub report: DemoReport,
-    pub local: LocalDeployment,
+    pub devnet: Devnet,
+    pub deployment: Deployment,
     pub payers: Vec<Payer>,
     pub payees: Vec<Pubkey>,
 }
@@ -86,46 +85,48 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         args.payers > 0 && args.payees > 0,
         "a demo needs at least one payer and one payee"
     );
-    let max_tip = micropay_client::amount::parse_ui(&args.max_tip, DECIMALS)?;
+    let decimals = Deployment::DECIMALS;
+    let max_tip = micropay_client::amount::parse_ui(&args.max_tip, decimals)?;
     ensure!(max_tip > 0, "--max-tip must be more than zero");
     // Enough for every tip to land on one payer.
     let deposit = max_tip.saturating_mul(args.tips as u64).max(1);
 
-    step(
-        quiet,
-        "starting a local validator with the micropay program",
-    );
-    let local = LocalDeployment::start(args.fee_bps).await?;
+    step(quiet, "starting a local validator with the micropay program's bytecode");
+    let devnet = Devnet::start().await?;
+    let deployment = Deployment::create(&devnet, args.fee_bps).await?;
     step(
         quiet,
         &format!(
-            "deployment {} for mint {} ({} decimals), fee {} bps",
-            local.deployment.config, local.deployment.mint, DECIMALS, args.fee_bps
+            "deployment {} for mint {} ({decimals} decimals), fee {} bps, sequencer {}",
+            deployment.config,
+            deployment.mint,
+            args.fee_bps,
+            deployment.sequencer.pubkey()
         ),
     );
     step(
         quiet,
         &format!(
-            "opening {} tabs with session keys, {} payee accounts",
+            "opening {} tabs with session keys, {} payee wallets",
             args.payers, args.payees
         ),
     );
-    let payers = local.payers_with_sessions(args.payers, deposit).await?;
-    let payees = local.payees(args.payees).await?;
+    let payers = deployment.payers(&devnet, args.payers, deposit, true).await?;
+    let payees = deployment.payees(&devnet, args.payees).await?;
 
     let dir = tempfile::tempdir()?;
-    let mut relayer_args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url(), 3_600)
-        .await?;
-    relayer_args.settle_interval_ms = 200;
+    let relayer_args = deployment.relayer_args(&devnet, dir.path())?;
     let running = start(&relayer_args).await?;
+    let relayer = RelayerClient::new(
+        format!("http://{}", running.addr),
+        deployment.sequencer.pubkey(),
+    );
     step(
         quiet,
-        &format!(
-            "relayer on http://{} with store {}",
-            running.addr, relayer_args.store_url
-        ),
+        &format!("relayer on http://{} with store {}", running.addr, relayer_args.store_url),
     );
+    let rpc = devnet.rpc();
+    let sequencer_before = rpc.get_balance(&deployment.sequencer.pubkey()).await?;
 
     let progress = if quiet {
         ProgressBar::with_draw_target(Some(args.tips as u64), ProgressDrawTarget::hidden())
@@ -142,32 +143,21 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         max_tip,
         seed: 7,
     };
-    let outcome = simulate::run(
-        &format!("http://{}", running.addr),
-        &payers,
-        &payees,
-        &workload,
-        &progress,
-    )
-    .await;
+    let outcome = simulate::run(&relayer, &payers, &payees, &workload, &progress).await;
     progress.finish_and_clear();
     if let Some(error) = &outcome.first_error {
         anyhow::bail!("{} tip(s) failed; the first: {error}", outcome.failed);
     }
 
-    step(quiet, "settling every open epoch");
+    step(quiet, "settling every stream");
     let settle_started = Instant::now();
     running.settle_now();
-    wait_settled(running.relayer.store.as_ref(), Duration::from_secs(600)).await?;
+    wait_settled(&relayer, &payees, Duration::from_secs(600)).await?;
     let settle_seconds = settle_started.elapsed().as_secs_f64();
-    let settlement = settlement_report(
-        running.relayer.store.as_ref(),
-        &local.rpc,
-        args.fee_bps,
-        &payees,
-    )
-    .await?;
+    let settlement = settlement_report(&relayer, &rpc, &deployment, &payees).await?;
     running.shutdown().await;
+    let sequencer_lamports =
+        sequencer_before.saturating_sub(rpc.get_balance(&deployment.sequencer.pubkey()).await?);
 
     ensure!(
         settlement.tips == outcome.accepted,
@@ -179,7 +169,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         ensure!(
             payout.gross == *sent,
             "payee {} was tipped {sent} but settled {}",
-            payout.payee,
+            payout.wallet,
             payout.gross
         );
     }
@@ -188,7 +178,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             payers: args.payers,
             payees: args.payees,
             fee_bps: args.fee_bps,
-            decimals: DECIMALS,
+            decimals,
             intake: Intake {
                 accepted: outcome.accepted,
                 failed: outcome.failed,
@@ -199,8 +189,10 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             },
             settlement,
             settle_seconds,
+            sequencer_lamports,
         },
-        local,
+        devnet,
+        deployment,
         payers,
         payees,
     })
@@ -211,13 +203,14 @@ pub fn human(report: &DemoReport) -> String {
     let i = &report.intake;
     let ui = |amount: u64| format_ui(amount, report.decimals);
     let mut out = format!(
-        "micropay demo: {} payers tipped {} payees {} times through the relayer\n\n\
-         intake      {} tips accepted in {:.1} s: {:.0} tips/s, acknowledged in {:.1} ms (p50) / {:.1} ms (p99),\n\
-         \x20           each written to disk before its acknowledgement\n\
-         settlement  {} epochs in {} transactions: {:.1} tips and {:.1} tabs per transaction, \
-         {:.0} bytes on average ({} max); {:.1} s after the last tip\n\
-         fees        {} lamports in all: {:.1} lamports per tip, against {} for one transfer per tip ({:.0}x less)\n\n\
-         payouts (fee {} bps per netted credit)      tipped          paid    on chain\n",
+        "micropay demo: {} payers tipped {} payees {} times through the relayer, on the program's bytecode\n\n\
+         intake      {} tips receipted in {:.1} s: {:.0} tips/s, receipt in hand after {:.1} ms (p50) / {:.1} ms (p99),\n\
+         \x20           each state written to disk before its receipt\n\
+         settlement  {} stream epochs in {} transactions: {:.1} tips and {:.1} streams per transaction,\n\
+         \x20           {:.0} bytes on average ({} max), {:.0} compute units per stream; {:.1} s\n\
+         fees        {} lamports of transaction fees: {:.1} lamports per tip, against {} for one transfer per tip ({:.0}x less);\n\
+         \x20           the sequencer spent {} lamports in all (its lookup tables' rent included)\n\n\
+         payouts (fee {} bps, signed by every state)   tipped          owed    on chain\n",
         report.payers,
         report.payees,
         i.accepted,
@@ -226,48 +219,46 @@ pub fn human(report: &DemoReport) -> String {
         i.tips_per_second,
         i.p50_ms,
         i.p99_ms,
-        s.epochs,
+        s.streams,
         s.transactions,
         s.tips_per_transaction,
-        s.tabs_per_transaction,
+        s.streams_per_transaction,
         s.transaction_bytes_mean,
         s.transaction_bytes_max,
+        s.compute_units_per_stream,
         report.settle_seconds,
         s.fee_lamports,
         s.fee_lamports_per_tip,
         DIRECT_TRANSFER_FEE,
         DIRECT_TRANSFER_FEE as f64 / s.fee_lamports_per_tip.max(1e-9),
+        report.sequencer_lamports,
         report.fee_bps,
     );
     for p in &s.payees {
         out.push_str(&format!(
             "  {:<44} {:>10} {:>13} {:>11} {}\n",
-            p.payee,
+            p.wallet,
             ui(p.gross),
             ui(p.expected),
             ui(p.on_chain),
-            if p.expected == p.on_chain {
-                "ok"
-            } else {
-                "MISMATCH"
-            }
+            if p.expected == p.on_chain { "ok" } else { "MISMATCH" }
         ));
     }
     out.push_str(if s.payouts_match {
-        "\nEvery payee's on-chain balance equals what the settled tips owe it."
+        "\nEvery payee holds on chain exactly what its receipted tips owe it."
     } else {
         "\nSOME PAYOUTS DO NOT MATCH THE CHAIN."
     });
     out
 }
 
-pub async fn main(args: DemoArgs, output: Output) -> anyhow::Result<()> {
-    let demo = run(&args, output == Output::Json).await?;
-    print(
-        output,
-        &human(&demo.report),
-        &serde_json::to_value(&demo.report)?,
-    )?;
+pub async fn main(args: DemoArgs, json: bool) -> anyhow::Result<()> {
+    let demo = run(&args, json).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&demo.report)?);
+    } else {
+        println!("{}", human(&demo.report));
+    }
     ensure!(
         demo.report.settlement.payouts_match,
         "payouts do not match the chain"

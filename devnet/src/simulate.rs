@@ -1,6 +1,6 @@
 //! Simulated payers tipping through the relayer's HTTP API, as wallets would: each
-//! payer's tips are sequential (each state extends the last one it signed), payers tip
-//! concurrently, and every acknowledgement is timed.
+//! payer's stream is driven by one client (each state extends the last one it had
+//! receipted), payers tip concurrently, and every receipt is timed.
 
 use std::{
     sync::Arc,
@@ -9,11 +9,13 @@ use std::{
 
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
-use micropay_client::{localnet::Payer, protocol::client::SignedState};
-use micropay_relayer_v1::client::RelayerClient;
+use micropay_client::relayer::RelayerClient;
+use micropay_protocol::StreamState;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
-use solana_sdk::pubkey::Pubkey;
+use solana_sdk::{pubkey::Pubkey, signature::Keypair};
+
+use crate::Payer;
 
 /// Which payer tips next.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +48,7 @@ pub struct Outcome {
     pub failed: u64,
     pub first_error: Option<String>,
     pub elapsed: Duration,
-    /// Acknowledgement latency, microseconds.
+    /// Time from sending a tip to holding its verified receipt, microseconds.
     pub latency: Histogram<u64>,
     /// Tipped amount per payee index.
     pub per_payee: Vec<u64>,
@@ -62,10 +64,19 @@ impl Outcome {
     }
 }
 
-/// Runs `workload` against the relayer at `relayer`. Payer `i` is driven by client
-/// `i % clients`, so no two clients extend the same tab at once.
+/// One payer as its client drives it.
+struct Tipper {
+    tab: Pubkey,
+    key: Keypair,
+    slot: u8,
+    /// The last state this client had receipted, which the next tip extends.
+    last: Option<StreamState>,
+}
+
+/// Runs `workload` against `relayer`. Payer `i` is driven by client `i % clients`, so
+/// no two clients extend the same stream at once.
 pub async fn run(
-    relayer: &str,
+    relayer: &RelayerClient,
     payers: &[Payer],
     payees: &[Pubkey],
     workload: &Workload,
@@ -97,71 +108,65 @@ pub async fn run(
         Amount::For(duration) => Some(Instant::now() + duration),
         Amount::Tips(_) => None,
     };
-    let client = RelayerClient::new(relayer);
-    let payers: Arc<Vec<(Pubkey, Arc<solana_sdk::signature::Keypair>, Vec<Pubkey>)>> = Arc::new(
-        payers
-            .iter()
-            .map(|p| {
-                (
-                    p.tab,
-                    Arc::new(p.tip_signer().insecure_clone()),
-                    p.own_keys(),
-                )
-            })
-            .collect(),
-    );
     let payees = Arc::new(payees.to_vec());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, queue) in queues.into_iter().enumerate() {
-        let (client, payers, payees, progress) = (
-            client.clone(),
-            payers.clone(),
-            payees.clone(),
-            progress.clone(),
-        );
+        // This client's payers, by payer index.
+        let mut mine: Vec<Tipper> = (index..payers.len())
+            .step_by(clients)
+            .map(|i| {
+                let (key, slot) = payers[i].tipper();
+                Tipper {
+                    tab: payers[i].tab,
+                    key: key.insecure_clone(),
+                    slot,
+                    last: None,
+                }
+            })
+            .collect();
+        let (client, payees, progress) = (relayer.clone(), payees.clone(), progress.clone());
         let mut rng = StdRng::seed_from_u64(workload.seed ^ (index as u64 + 1));
         let max_tip = workload.max_tip;
         tasks.spawn(async move {
             let mut latency = latency_histogram();
             let mut per_payee = vec![0u64; payees.len()];
-            let mut known: Vec<Option<SignedState>> = vec![None; payers.len()];
             let (mut accepted, mut failed, mut first_error) = (0u64, 0u64, None);
-            let mine: Vec<usize> = (index..payers.len()).step_by(clients).collect();
             let mut next = 0usize;
             let mut queue = queue.into_iter();
             loop {
-                let (payer, payee, amount) = match deadline {
+                let (position, payee, amount) = match deadline {
                     Some(deadline) if Instant::now() >= deadline => break,
                     Some(_) => {
                         next += 1;
                         (
-                            mine[next % mine.len()],
+                            next % mine.len(),
                             rng.gen_range(0..payees.len()),
                             rng.gen_range(1..=max_tip),
                         )
                     }
                     None => match queue.next() {
-                        Some(tip) => tip,
+                        // This client drives payers index, index + clients, ...
+                        Some((payer, payee, amount)) => (payer / clients, payee, amount),
                         None => break,
                     },
                 };
-                let (tab, signer, own_keys) = &payers[payer];
+                let tipper = &mut mine[position];
                 let sent = Instant::now();
                 match client
-                    .tip(
-                        tab,
-                        signer.as_ref(),
-                        own_keys,
-                        known[payer].take(),
-                        payees[payee],
+                    .tip_after(
+                        &tipper.key,
+                        &tipper.tab,
+                        tipper.slot,
+                        tipper.last.take(),
+                        &payees[payee],
                         amount,
                     )
                     .await
                 {
-                    Ok(state) => {
+                    Ok(receipted) => {
                         latency.saturating_record(sent.elapsed().as_micros() as u64);
-                        known[payer] = Some(state);
+                        tipper.last = Some(receipted.signed.state);
                         per_payee[payee] += amount;
                         accepted += 1;
                     }

@@ -1,5 +1,6 @@
-//! `micropay bench`: named workloads on a fresh local chain each, with the relayer as
-//! its own OS process (so its memory is its own), driven over loopback HTTP.
+//! `micropay bench`: named workloads, each on a fresh devnet running the program's
+//! bytecode, with the relayer as its own OS process (the `micropay-relayer` program
+//! beside this one, so that its CPU and memory are its own), driven over loopback HTTP.
 
 use std::{
     path::PathBuf,
@@ -10,15 +11,15 @@ use std::{
 use anyhow::{bail, ensure, Context};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use micropay_client::localnet::{wait_settled, LocalDeployment};
-use micropay_relayer_v1::{run::RelayerArgs, store::SqlStore};
+use micropay_client::relayer::RelayerClient;
+use micropay_relayer::app::RelayerArgs;
 use serde::Serialize;
+use solana_sdk::signer::Signer;
 
 use crate::{
-    args::Output,
-    output::print,
-    report::settlement_report,
+    report::{settlement_report, wait_settled},
     simulate::{self, Activity, Amount, Workload},
+    Deployment, Devnet,
 };
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -49,7 +50,7 @@ pub struct BenchArgs {
     /// Multiplies every workload's payers and tips (e.g. 0.05 for a quick look).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
-    /// Relayer fee, basis points.
+    /// The config's fee, basis points.
     #[arg(long, default_value_t = 100)]
     pub fee_bps: u16,
 }
@@ -62,16 +63,22 @@ pub struct BenchRow {
     pub tips: u64,
     pub failed: u64,
     pub accepted_tips_per_second: f64,
-    pub ack_p50_ms: f64,
-    pub ack_p99_ms: f64,
-    /// Relayer CPU time per accepted tip during intake, microseconds.
+    pub receipt_p50_ms: f64,
+    pub receipt_p99_ms: f64,
+    /// Relayer CPU time per receipted tip during intake, microseconds.
     pub relayer_cpu_us_per_tip: f64,
     pub transactions: usize,
     pub tips_per_transaction: f64,
-    pub tabs_per_transaction: f64,
+    pub streams_per_transaction: f64,
+    pub streams_per_transaction_max: usize,
     pub transaction_bytes_mean: f64,
     pub transaction_bytes_max: usize,
+    pub accounts_max: usize,
+    pub compute_units_per_stream: f64,
+    pub compute_units_max: u64,
     pub fee_lamports_per_tip: f64,
+    /// Everything the sequencer spent per tip, lookup tables and their rent included.
+    pub sequencer_lamports_per_tip: f64,
     pub settle_seconds: f64,
     pub relayer_peak_rss_mib: f64,
     pub payouts_match: bool,
@@ -84,7 +91,7 @@ pub struct BenchResults {
     pub rows: Vec<BenchRow>,
 }
 
-/// The relayer command as a child process.
+/// The relayer program as a child process.
 struct RelayerProcess {
     child: Child,
     url: String,
@@ -92,32 +99,32 @@ struct RelayerProcess {
 
 impl RelayerProcess {
     async fn spawn(args: &RelayerArgs) -> anyhow::Result<Self> {
+        let program = std::env::current_exe()?
+            .parent()
+            .context("the executable's directory")?
+            .join("micropay-relayer");
+        ensure!(
+            program.exists(),
+            "{} is missing: build it with `cargo build -p micropay-relayer`",
+            program.display()
+        );
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(std::env::current_exe()?)
-            .args(["relayer", "run", "--url", &args.url, "--keypair"])
+        let child = Command::new(&program)
+            .args(["--url", &args.url, "--keypair"])
             .arg(&args.keypair)
-            .args([
-                "--config",
-                &args.config.to_string(),
-                "--store-url",
-                &args.store_url,
-            ])
+            .args(["--config", &args.config.to_string()])
+            .args(["--store-url", &args.store_url])
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--settle-max-age-secs",
-                &args.settle_max_age_secs.to_string(),
-            ])
+            .args(["--settle-max-age-secs", &args.settle_max_age_secs.to_string()])
+            .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
+            .args(["--settle-horizon-secs", &args.settle_horizon_secs.to_string()])
             .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
-            .args([
-                "--min-session-validity-secs",
-                &args.min_session_validity_secs.to_string(),
-            ])
             .env(
                 "RUST_LOG",
                 std::env::var("MICROPAY_RELAYER_LOG")
-                    .unwrap_or_else(|_| "error,micropay_relayer_v1=warn".into()),
+                    .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
             )
             .stdout(Stdio::null())
             .spawn()
@@ -126,7 +133,7 @@ impl RelayerProcess {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let health = format!("{}/v1/health", process.url);
+        let health = format!("{}{}", process.url, micropay_api::routes::HEALTH);
         for _ in 0..300 {
             if reqwest::get(&health)
                 .await
@@ -184,7 +191,7 @@ impl RelayerProcess {
     }
 }
 
-fn machine() -> String {
+pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -250,22 +257,20 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         Amount::Tips(tips) => workload.max_tip * tips as u64,
         Amount::For(duration) => workload.max_tip * 20_000 * duration.as_secs().max(1),
     };
-    eprintln!("[{name:?}] local validator, {payers} payers, {payees} payees");
-    let local = LocalDeployment::start(args.fee_bps).await?;
+    eprintln!("[{name:?}] devnet, {payers} payers, {payees} payees");
+    let devnet = Devnet::start().await?;
+    let deployment = Deployment::create(&devnet, args.fee_bps).await?;
     let setup = Instant::now();
-    let payer_list = local.payers_with_sessions(payers, deposit).await?;
-    let payee_list = local.payees(payees).await?;
-    eprintln!(
-        "[{name:?}] set up in {:.1} s",
-        setup.elapsed().as_secs_f64()
-    );
+    let payer_list = deployment.payers(&devnet, payers, deposit, true).await?;
+    let payee_list = deployment.payees(&devnet, payees).await?;
+    eprintln!("[{name:?}] set up in {:.1} s", setup.elapsed().as_secs_f64());
 
     let dir = tempfile::tempdir()?;
-    let relayer_args = local
-        .relayer_args(dir.path(), &local.validator.rpc_url(), 3_600)
-        .await?;
-    let relayer = RelayerProcess::spawn(&relayer_args).await?;
-    let store = SqlStore::connect(&relayer_args.store_url).await?;
+    let relayer_args = deployment.relayer_args(&devnet, dir.path())?;
+    let process = RelayerProcess::spawn(&relayer_args).await?;
+    let relayer = RelayerClient::new(&process.url, deployment.sequencer.pubkey());
+    let rpc = devnet.rpc();
+    let sequencer_before = rpc.get_balance(&deployment.sequencer.pubkey()).await?;
 
     let progress = match workload.amount {
         Amount::Tips(tips) => ProgressBar::new(tips as u64),
@@ -275,12 +280,12 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         ProgressStyle::with_template("  {bar:40} {pos} tips  {per_sec}  {elapsed}")
             .expect("template"),
     );
-    let cpu_before = relayer.cpu_seconds()?;
-    let outcome = simulate::run(&relayer.url, &payer_list, &payee_list, &workload, &progress).await;
-    let intake_cpu = relayer.cpu_seconds()? - cpu_before;
+    let cpu_before = process.cpu_seconds()?;
+    let outcome = simulate::run(&relayer, &payer_list, &payee_list, &workload, &progress).await;
+    let intake_cpu = process.cpu_seconds()? - cpu_before;
     progress.finish_and_clear();
     eprintln!(
-        "[{name:?}] {} tips accepted in {:.1} s ({} failed{})",
+        "[{name:?}] {} tips receipted in {:.1} s ({} failed{})",
         outcome.accepted,
         outcome.elapsed.as_secs_f64(),
         outcome.failed,
@@ -292,15 +297,17 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     );
 
     let settle_started = Instant::now();
-    relayer.signal(libc::SIGUSR1)?;
-    wait_settled(&store, Duration::from_secs(1_800)).await?;
+    process.signal(libc::SIGUSR1)?;
+    wait_settled(&relayer, &payee_list, Duration::from_secs(1_800)).await?;
     let settle_seconds = settle_started.elapsed().as_secs_f64();
-    let peak_rss_mib = relayer.peak_rss_mib()?;
-    let report = settlement_report(&store, &local.rpc, args.fee_bps, &payee_list).await?;
-    relayer.stop().await?;
+    let peak_rss_mib = process.peak_rss_mib()?;
+    let report = settlement_report(&relayer, &rpc, &deployment, &payee_list).await?;
+    process.stop().await?;
+    let spent =
+        sequencer_before.saturating_sub(rpc.get_balance(&deployment.sequencer.pubkey()).await?);
     ensure!(
         report.tips == outcome.accepted,
-        "{} tips accepted, {} settled",
+        "{} tips receipted, {} settled",
         outcome.accepted,
         report.tips
     );
@@ -315,15 +322,20 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         tips: outcome.accepted,
         failed: outcome.failed,
         accepted_tips_per_second: outcome.tips_per_second(),
-        ack_p50_ms: outcome.latency_ms(0.5),
-        ack_p99_ms: outcome.latency_ms(0.99),
+        receipt_p50_ms: outcome.latency_ms(0.5),
+        receipt_p99_ms: outcome.latency_ms(0.99),
         relayer_cpu_us_per_tip: intake_cpu * 1e6 / outcome.accepted.max(1) as f64,
         transactions: report.transactions,
         tips_per_transaction: report.tips_per_transaction,
-        tabs_per_transaction: report.tabs_per_transaction,
+        streams_per_transaction: report.streams_per_transaction,
+        streams_per_transaction_max: report.streams_per_transaction_max,
         transaction_bytes_mean: report.transaction_bytes_mean,
         transaction_bytes_max: report.transaction_bytes_max,
+        accounts_max: report.accounts_max,
+        compute_units_per_stream: report.compute_units_per_stream,
+        compute_units_max: report.compute_units_max,
         fee_lamports_per_tip: report.fee_lamports_per_tip,
+        sequencer_lamports_per_tip: spent as f64 / report.tips.max(1) as f64,
         settle_seconds,
         relayer_peak_rss_mib: peak_rss_mib,
         payouts_match: report.payouts_match,
@@ -332,26 +344,30 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
 
 pub fn table(results: &BenchResults) -> String {
     let mut out = format!(
-        "machine: {}\ncommand: {}\n\n| workload | payers | payees | tips | accepted tips/s | ack p50 ms | ack p99 ms | relayer CPU µs/tip | txs | tips/tx | tabs/tx | tx bytes (mean / max) | fee lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "machine: {}\ncommand: {}\n\n| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
         results.machine, results.command
     );
     for r in &results.rows {
         out.push_str(&format!(
-            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.2} | {:.0} / {} | {:.2} | {:.1} | {:.0} | {} |\n",
+            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.1} / {} | {:.0} / {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} |\n",
             r.workload,
             r.payers,
             r.payees,
             r.tips,
             r.accepted_tips_per_second,
-            r.ack_p50_ms,
-            r.ack_p99_ms,
+            r.receipt_p50_ms,
+            r.receipt_p99_ms,
             r.relayer_cpu_us_per_tip,
             r.transactions,
             r.tips_per_transaction,
-            r.tabs_per_transaction,
+            r.streams_per_transaction,
+            r.streams_per_transaction_max,
             r.transaction_bytes_mean,
             r.transaction_bytes_max,
+            r.accounts_max,
+            r.compute_units_per_stream,
             r.fee_lamports_per_tip,
+            r.sequencer_lamports_per_tip,
             r.settle_seconds,
             r.relayer_peak_rss_mib,
             if r.payouts_match { "yes" } else { "NO" }
@@ -360,13 +376,9 @@ pub fn table(results: &BenchResults) -> String {
     out
 }
 
-pub async fn main(args: BenchArgs, output: Output) -> anyhow::Result<()> {
+pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     let workloads = if args.workloads.is_empty() {
-        vec![
-            WorkloadName::Stream,
-            WorkloadName::Fans,
-            WorkloadName::Ingest,
-        ]
+        vec![WorkloadName::Stream, WorkloadName::Fans, WorkloadName::Ingest]
     } else {
         args.workloads.clone()
     };
@@ -383,10 +395,14 @@ pub async fn main(args: BenchArgs, output: Output) -> anyhow::Result<()> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         rows,
     };
-    let json = serde_json::to_value(&results)?;
-    std::fs::write(&args.json, serde_json::to_string_pretty(&json)?)
+    let value = serde_json::to_value(&results)?;
+    std::fs::write(&args.json, serde_json::to_string_pretty(&value)?)
         .with_context(|| format!("writing {}", args.json.display()))?;
-    print(output, &table(&results), &json)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{}", table(&results));
+    }
     ensure!(
         results.rows.iter().all(|r| r.payouts_match),
         "some payouts do not match the chain"

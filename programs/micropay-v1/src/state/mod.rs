@@ -1,5 +1,0 @@
-mod config;
-mod tab;
-
-pub use config::*;
-pub use tab::*;

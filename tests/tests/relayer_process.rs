@@ -1,0 +1,270 @@
+//! The relayer as the OS process operators run (`micropay-relayer`, built here as
+//! `relayer-under-test`), on a local validator running the program's bytecode:
+//! SIGKILL while tips arrive and while it settles loses no receipted tip and pays
+//! nothing twice; SIGTERM while settling exits cleanly; two instances sharing one
+//! PostgreSQL store keep one writer per stream and settle each epoch once.
+
+use std::{
+    collections::BTreeMap,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use micropay_api::ErrorCode;
+use micropay_client::relayer::RelayerClient;
+use micropay_devnet::{
+    report::{settlement_report, wait_settled, Receipts},
+    Deployment, Devnet, Payer,
+};
+use micropay_protocol::SignedStream;
+use micropay_relayer::app::{start, RelayerArgs};
+use solana_sdk::{pubkey::Pubkey, signer::Signer};
+use tokio::sync::Mutex;
+
+struct Process {
+    child: Child,
+    client: RelayerClient,
+}
+
+impl Process {
+    async fn spawn(args: &RelayerArgs, sequencer: Pubkey) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_relayer-under-test"))
+            .args(["--url", &args.url, "--keypair"])
+            .arg(&args.keypair)
+            .args(["--config", &args.config.to_string()])
+            .args(["--store-url", &args.store_url])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--settle-max-age-secs", "86400", "--settle-horizon-secs", "0"])
+            .args(["--settle-interval-ms", "200"])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the relayer");
+        let client = RelayerClient::new(format!("http://127.0.0.1:{port}"), sequencer);
+        for _ in 0..300 {
+            if client.health().await.is_ok() {
+                return Self { child, client };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the relayer process did not come up");
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: signalling our own child process by its pid.
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, signal) }, 0);
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal(libc::SIGTERM);
+        tokio::task::spawn_blocking(move || self.child.wait().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+/// The highest seq each stream epoch had receipted, as the tippers saw it.
+type Receipted = Arc<Mutex<BTreeMap<(Pubkey, u8, u64), u32>>>;
+
+/// Every payer tips through `client` until `stop` is set, keeping the receipts.
+fn tip_until(
+    client: RelayerClient,
+    payers: &[Payer],
+    payees: &[Pubkey],
+    seen: Receipted,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinSet<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, payer) in payers.iter().enumerate() {
+        let (key, slot) = payer.tipper();
+        let (key, tab, client, seen, stop) = (
+            key.insecure_clone(),
+            payer.tab,
+            client.clone(),
+            seen.clone(),
+            stop.clone(),
+        );
+        let payees = payees.to_vec();
+        tasks.spawn(async move {
+            let mut i = n;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                i += 1;
+                match client.tip(&key, &tab, slot, &payees[i % payees.len()], 1 + i as u64 % 7).await {
+                    Ok(receipted) => {
+                        let state = receipted.state();
+                        let mut seen = seen.lock().await;
+                        let entry = seen.entry((tab, slot, state.epoch)).or_default();
+                        *entry = (*entry).max(state.seq);
+                    }
+                    // The process is gone, or the answer was cut: try again.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        });
+    }
+    tasks
+}
+
+/// Every stream epoch the tippers had receipted settled at that seq or higher, and
+/// every payee holds exactly what the settled states owe it.
+async fn check_settled(
+    devnet: &Devnet,
+    deployment: &Deployment,
+    client: &RelayerClient,
+    payees: &[Pubkey],
+    seen: &Receipted,
+) {
+    wait_settled(client, payees, Duration::from_secs(300)).await.unwrap();
+    let receipts = Receipts::fetch(client, payees).await.unwrap();
+    let seen = seen.lock().await;
+    assert!(!seen.is_empty());
+    for ((tab, slot, epoch), seq) in seen.iter() {
+        let settled = receipts
+            .epochs
+            .iter()
+            .find(|(key, _)| key.0 == *tab && key.2 == *slot && key.3 == *epoch)
+            .map(|(_, (state, status, _))| (state.seq, *status));
+        let (settled_seq, status) = settled.expect("a receipted epoch is known after restarts");
+        assert!(settled_seq >= *seq, "stream epoch lost receipted tips");
+        assert_eq!(status, micropay_api::StreamStatus::Settled);
+    }
+    let report = settlement_report(client, &devnet.rpc(), deployment, payees)
+        .await
+        .unwrap();
+    assert_eq!(report.unsettled, 0);
+    assert!(report.payouts_match, "{:?}", report.payees);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice() {
+    let devnet = Devnet::start().await.unwrap();
+    let deployment = Deployment::create(&devnet, 100).await.unwrap();
+    let payers = deployment.payers(&devnet, 6, 1_000_000, true).await.unwrap();
+    let payees = deployment.payees(&devnet, 3).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    let sequencer = deployment.sequencer.pubkey();
+    let seen: Receipted = Arc::default();
+
+    // Killed while tips arrive, at three moments; then while it settles.
+    for kill_after_ms in [150u64, 700, 1_500] {
+        let process = Process::spawn(&args, sequencer).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tippers = tip_until(process.client.clone(), &payers, &payees, seen.clone(), stop.clone());
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        process.kill();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        while tippers.join_next().await.is_some() {}
+    }
+    for kill_after_ms in [100u64, 400] {
+        let process = Process::spawn(&args, sequencer).await;
+        process.signal(libc::SIGUSR1);
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        process.kill();
+    }
+    // More tips after the crashes, then SIGTERM in the middle of settling: a clean exit.
+    let process = Process::spawn(&args, sequencer).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tippers = tip_until(process.client.clone(), &payers, &payees, seen.clone(), stop.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    while tippers.join_next().await.is_some() {}
+    process.signal(libc::SIGUSR1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(process.terminate().await.success());
+
+    // A last restart settles whatever is left; everything adds up.
+    let process = Process::spawn(&args, sequencer).await;
+    process.signal(libc::SIGUSR1);
+    check_settled(&devnet, &deployment, &process.client, &payees, &seen).await;
+    assert!(process.terminate().await.success());
+}
+
+/// A database of its own on the test PostgreSQL server, or `None` when none is set up.
+async fn postgres_database() -> Option<String> {
+    use sqlx::{Connection, Executor};
+    let Ok(url) = std::env::var("MICROPAY_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("MICROPAY_REQUIRE_POSTGRES").is_none(),
+            "MICROPAY_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipped: set MICROPAY_TEST_POSTGRES_URL (./scripts/test does)");
+        return None;
+    };
+    let database = format!(
+        "micropay_e2e_{}",
+        solana_sdk::signature::Keypair::new().pubkey().to_string().to_lowercase()
+    );
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    Some(format!("{base}/{database}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_a_postgres_store() {
+    let Some(store_url) = postgres_database().await else {
+        return;
+    };
+    let devnet = Devnet::start().await.unwrap();
+    let deployment = Deployment::create(&devnet, 100).await.unwrap();
+    let payers = deployment.payers(&devnet, 4, 1_000_000, true).await.unwrap();
+    let payees = deployment.payees(&devnet, 2).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    args.store_url = store_url;
+    args.instance = "a".into();
+    let a = start(&args).await.unwrap();
+    args.instance = "b".into();
+    let b = start(&args).await.unwrap();
+    let sequencer = deployment.sequencer.pubkey();
+    let client_a = RelayerClient::new(format!("http://{}", a.addr), sequencer);
+    let client_b = RelayerClient::new(format!("http://{}", b.addr), sequencer);
+
+    // One writer per stream across instances: the same next seq sent to both at once,
+    // twenty times over; each time exactly one is receipted.
+    let payer = &payers[0];
+    let (key, slot) = payer.tipper();
+    for round in 0..20 {
+        let base = client_a.stream(&payer.tab, slot).await.unwrap().next.to_state().unwrap();
+        let one = SignedStream::sign(base.tip(payees[0], 1).unwrap(), key).unwrap();
+        let other = SignedStream::sign(base.tip(payees[1], 2).unwrap(), key).unwrap();
+        let (x, y) = tokio::join!(client_a.submit(&one), client_b.submit(&other));
+        assert_eq!(
+            usize::from(x.is_ok()) + usize::from(y.is_ok()),
+            1,
+            "round {round}: {x:?} {y:?}"
+        );
+        let loser = if x.is_ok() { y } else { x };
+        assert_eq!(loser.unwrap_err().code(), Some(ErrorCode::StaleState));
+    }
+
+    // Every payer tips through both instances at once; both settle.
+    let seen: Receipted = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tippers = tip_until(client_a.clone(), &payers, &payees, seen.clone(), stop.clone());
+    let mut more = tip_until(client_b.clone(), &payers, &payees, seen.clone(), stop.clone());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    while tippers.join_next().await.is_some() {}
+    while more.join_next().await.is_some() {}
+    a.settle_now();
+    b.settle_now();
+    check_settled(&devnet, &deployment, &client_b, &payees, &seen).await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
