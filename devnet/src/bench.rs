@@ -17,6 +17,7 @@ use serde::Serialize;
 use solana_sdk::signer::Signer;
 
 use crate::{
+    compute::{capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost},
     report::{settlement_report, wait_settled},
     simulate::{self, Activity, Amount, Workload},
     Deployment, Devnet,
@@ -25,6 +26,9 @@ use crate::{
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadName {
+    /// Compute units, bytes and accounts of every instruction, and settlements of 1, 4
+    /// and the most one-tip streams that fit, on the bytecode in solana-program-test.
+    Compute,
     /// 64 payers, 8 payees, 200,000 tips, Zipf-skewed payer activity.
     Stream,
     /// 5,000 payers, 100 payees, one tip each.
@@ -35,7 +39,7 @@ pub enum WorkloadName {
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Workloads to run (default: all three).
+    /// Workloads to run (default: all four).
     #[arg(value_enum)]
     pub workloads: Vec<WorkloadName>,
     /// Where to write the results as JSON.
@@ -85,9 +89,16 @@ pub struct BenchRow {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ComputeResults {
+    pub instructions: Vec<Cost>,
+    pub capacity: Capacity,
+}
+
+#[derive(Debug, Serialize)]
 pub struct BenchResults {
     pub machine: String,
     pub command: String,
+    pub compute: Option<ComputeResults>,
     pub rows: Vec<BenchRow>,
 }
 
@@ -241,6 +252,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
                 },
             )
         }
+        WorkloadName::Compute => unreachable!("measured in solana-program-test"),
         WorkloadName::Ingest => (
             args.clients * 4,
             16,
@@ -343,10 +355,17 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
 }
 
 pub fn table(results: &BenchResults) -> String {
-    let mut out = format!(
-        "machine: {}\ncommand: {}\n\n| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
-        results.machine, results.command
-    );
+    let mut out = format!("machine: {}\ncommand: {}\n\n", results.machine, results.command);
+    if let Some(compute) = &results.compute {
+        out.push_str(&costs_table(&compute.instructions));
+        out.push('\n');
+        out.push_str(&capacity_table(&compute.capacity));
+        out.push('\n');
+    }
+    if results.rows.is_empty() {
+        return out;
+    }
+    out.push_str("| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in &results.rows {
         out.push_str(&format!(
             "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.1} / {} | {:.0} / {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} |\n",
@@ -378,12 +397,26 @@ pub fn table(results: &BenchResults) -> String {
 
 pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     let workloads = if args.workloads.is_empty() {
-        vec![WorkloadName::Stream, WorkloadName::Fans, WorkloadName::Ingest]
+        vec![
+            WorkloadName::Compute,
+            WorkloadName::Stream,
+            WorkloadName::Fans,
+            WorkloadName::Ingest,
+        ]
     } else {
         args.workloads.clone()
     };
+    let mut compute = None;
     let mut rows = Vec::new();
     for name in workloads {
+        if name == WorkloadName::Compute {
+            eprintln!("[Compute] every instruction on the bytecode in solana-program-test");
+            compute = Some(ComputeResults {
+                instructions: instruction_costs().await,
+                capacity: settlement_capacity().await,
+            });
+            continue;
+        }
         rows.push(
             run_workload(name, &args)
                 .await
@@ -393,6 +426,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     let results = BenchResults {
         machine: machine(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        compute,
         rows,
     };
     let value = serde_json::to_value(&results)?;

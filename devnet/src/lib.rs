@@ -2,10 +2,12 @@
 //! the program's SBF bytecode (`scripts/build-sbf`) as an upgradeable program, with
 //! helpers to send transactions and to set up a deployment (mint, config, vault).
 //! Development tooling: the user-facing crates do not depend on it. It also holds the
-//! demo and the benchmark: simulated payers and payees on a devnet, driving a relayer
+//! program in `solana-program-test` (`bytecode`, `compute`), the demo and the benchmark: simulated payers and payees on a devnet, driving a relayer
 //! over HTTP, and reports read from the relayer's API and the chain.
 
 pub mod bench;
+pub mod bytecode;
+pub mod compute;
 pub mod demo;
 pub mod report;
 pub mod simulate;

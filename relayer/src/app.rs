@@ -4,7 +4,7 @@
 use std::{
     net::SocketAddr,
     path::PathBuf,
-    sync::{atomic::AtomicBool, Arc},
+    sync::{atomic::AtomicI64, Arc},
     time::Duration,
 };
 
@@ -90,7 +90,7 @@ pub fn rpc_url(url: &str) -> String {
 pub struct Running {
     pub addr: SocketAddr,
     pub sequencer: Pubkey,
-    settle_now: Arc<AtomicBool>,
+    settle_opened_before_ms: Arc<AtomicI64>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -105,10 +105,11 @@ impl Running {
         }
     }
 
-    /// Settles every open stream epoch on the next pass, whatever the policy says.
+    /// Settles every stream epoch open now, whatever the policy says, each as soon as
+    /// the program accepts it (the next pass, or once its top-up window has passed).
     pub fn settle_now(&self) {
-        self.settle_now
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.settle_opened_before_ms
+            .fetch_max(crate::domain::now_ms(), std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stops at once, as a crash would: the current pass does not finish.
@@ -165,7 +166,7 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         )
         .await?,
     );
-    let settle_now = Arc::new(AtomicBool::new(false));
+    let settle_opened_before_ms = Arc::new(AtomicI64::new(0));
     let engine = Engine::new(
         store.clone(),
         chain.clone(),
@@ -184,7 +185,7 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
             lease: Duration::from_secs(60),
             compute_unit_price: args.priority_fee,
         },
-        settle_now.clone(),
+        settle_opened_before_ms.clone(),
     );
 
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -213,7 +214,7 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
     Ok(Running {
         addr,
         sequencer: sequencer.sequencer(),
-        settle_now,
+        settle_opened_before_ms,
         shutdown,
         tasks: vec![http, settle],
     })

@@ -15,7 +15,7 @@ pub mod tables;
 use std::{
     collections::{HashMap, HashSet},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicI64, Ordering},
         Arc,
     },
     time::Duration,
@@ -75,7 +75,10 @@ pub struct Engine {
     payer: Arc<Keypair>,
     config: Pubkey,
     settings: EngineConfig,
-    settle_now: Arc<AtomicBool>,
+    /// "Settle now": every epoch opened at or before this time (unix ms) is due, as
+    /// soon as the program would accept it. It stays in force until those are settled,
+    /// so an epoch waiting out a top-up window is not forgotten.
+    settle_opened_before_ms: Arc<AtomicI64>,
     tables: Tables,
     settlements: Settlements,
 }
@@ -100,7 +103,7 @@ impl Engine {
         payer: Arc<Keypair>,
         config: Pubkey,
         settings: EngineConfig,
-        settle_now: Arc<AtomicBool>,
+        settle_opened_before_ms: Arc<AtomicI64>,
     ) -> Self {
         Self {
             store,
@@ -110,20 +113,16 @@ impl Engine {
             payer,
             config,
             settings,
-            settle_now,
+            settle_opened_before_ms,
             tables: Tables::default(),
             settlements: Settlements::default(),
         }
     }
 
-    /// One pass. A "settle now" request taken by a failed pass is kept for the next.
+    /// One pass.
     pub async fn run_once(&mut self) -> Result<PassReport, EngineError> {
-        let settle_all = self.settle_now.swap(false, Ordering::SeqCst);
-        let result = self.pass(settle_all).await;
-        if result.is_err() {
-            self.settle_now.fetch_or(settle_all, Ordering::SeqCst);
-        }
-        result
+        let settle_opened_before_ms = self.settle_opened_before_ms.load(Ordering::SeqCst);
+        self.pass(settle_opened_before_ms).await
     }
 
     async fn view(&self, pending: &[StoredEpoch]) -> Result<ChainView, EngineError> {
@@ -151,7 +150,7 @@ impl Engine {
         })
     }
 
-    async fn pass(&mut self, settle_all: bool) -> Result<PassReport, EngineError> {
+    async fn pass(&mut self, settle_opened_before_ms: i64) -> Result<PassReport, EngineError> {
         let mut report = PassReport {
             confirmed: self
                 .settlements
@@ -193,7 +192,7 @@ impl Engine {
                                 tab,
                                 &view.params,
                                 view.now * 1_000,
-                                settle_all,
+                                settle_opened_before_ms,
                             );
                             if due {
                                 to_close.push(epoch.key());

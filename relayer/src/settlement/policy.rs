@@ -29,7 +29,7 @@ impl Policy {
         tab: &Tab,
         params: &Params,
         now_ms: i64,
-        settle_all: bool,
+        settle_opened_before_ms: i64,
     ) -> bool {
         let state = epoch.state();
         let Some(slot) = tab.slots.get(state.slot as usize) else {
@@ -41,7 +41,7 @@ impl Policy {
             return false;
         }
         let age_ms = now_ms.saturating_sub(epoch.opened_at_ms);
-        settle_all
+        epoch.opened_at_ms <= settle_opened_before_ms
             || age_ms >= self.max_age.as_millis() as i64
             || state.total() >= self.max_total
             || state.seq >= self.max_tips
@@ -106,19 +106,18 @@ mod tests {
     fn age_size_and_deadlines_make_an_epoch_due() {
         let (policy, mut tab, params, epoch) = setup();
         let start = epoch.opened_at_ms;
-        assert!(!policy.is_due(&epoch, &tab, &params, start + 29_000, false));
-        assert!(policy.is_due(&epoch, &tab, &params, start + 30_000, false));
-        assert!(
-            policy.is_due(&epoch, &tab, &params, start, true),
-            "settle now"
-        );
+        assert!(!policy.is_due(&epoch, &tab, &params, start + 29_000, 0));
+        assert!(policy.is_due(&epoch, &tab, &params, start + 30_000, 0));
+        // "Settle now" covers the epochs opened until it was asked, not later ones.
+        assert!(policy.is_due(&epoch, &tab, &params, start + 1, start));
+        assert!(!policy.is_due(&epoch, &tab, &params, start + 1, start - 1));
         // A withdrawal that unlocks within the horizon.
         tab.withdraw_requested_at = I64::new(start / 1_000 - 3_600 + 100);
-        assert!(policy.is_due(&epoch, &tab, &params, start, false));
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
         tab.withdraw_requested_at = I64::new(0);
         // A key expiring within the horizon.
         tab.slots[0].expires_at = I64::new(start / 1_000 + 119);
-        assert!(policy.is_due(&epoch, &tab, &params, start, false));
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
     }
 
     #[test]
@@ -127,12 +126,12 @@ mod tests {
         let late = epoch.opened_at_ms + 60_000;
         // The chain waits for another epoch.
         tab.slots[0].epoch = U64::new(3);
-        assert!(!policy.is_due(&epoch, &tab, &params, late, true));
+        assert!(!policy.is_due(&epoch, &tab, &params, late, late));
         tab.slots[0].epoch = U64::new(4);
         // The last settlement can still be topped up.
         tab.slots[0].last_settled_at = I64::new(late / 1_000 - 59);
-        assert!(!policy.is_due(&epoch, &tab, &params, late, true));
+        assert!(!policy.is_due(&epoch, &tab, &params, late, late));
         tab.slots[0].last_settled_at = I64::new(late / 1_000 - 61);
-        assert!(policy.is_due(&epoch, &tab, &params, late, true));
+        assert!(policy.is_due(&epoch, &tab, &params, late, late));
     }
 }

@@ -2,7 +2,7 @@
 //! each with an error (never panic, never exhaust its budget) and move nothing.
 
 use micropay_interface::{client as builders, instruction as ix};
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solana_program_test::BanksClientError;
 use solana_sdk::{

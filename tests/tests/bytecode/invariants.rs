@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use micropay_interface::{client as builders, MicropayError};
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 

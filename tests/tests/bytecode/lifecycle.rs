@@ -2,7 +2,7 @@
 //! the credit claimed, fees collected, and the unspent balance withdrawn.
 
 use micropay_interface::{client as builders, event::AnyEvent, MicropayError};
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use solana_sdk::signer::Signer;
 
 async fn lifecycle(token: TokenKind) {

@@ -3,7 +3,7 @@
 //! payee accounts get their memo.
 
 use micropay_interface::{client as builders, MicropayError};
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use solana_sdk::{signature::Keypair, signer::Signer};
 use spl_token_2022_interface::{
     extension::{self, ExtensionType},

@@ -2,7 +2,7 @@
 //! removal (v1's `remove_signer` voided receipted states at once), slot reuse.
 
 use micropay_interface::{client as builders, MicropayError};
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 struct Sessions {

@@ -6,7 +6,7 @@ use micropay_interface::{
     state::{Params, U16},
     MicropayError,
 };
-use micropay_tests::bytecode::*;
+use micropay_devnet::bytecode::*;
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 /// Balances a refusal must leave untouched.

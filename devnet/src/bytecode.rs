@@ -45,31 +45,29 @@ impl TokenKind {
     }
 }
 
-/// The folder holding the program's `.so`.
-pub fn deploy_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/micropay/target/deploy")
-}
-
 /// A `ProgramTest` that loads the bytecode (never a native build of the program).
 pub fn program_test() -> ProgramTest {
-    let so = deploy_dir().join("micropay_program.so");
+    let so = crate::program_path();
     assert!(
         so.exists(),
         "{} is missing: run scripts/build-sbf (scripts/test does)",
         so.display()
     );
     // SAFETY: every test sets the same value.
-    unsafe { std::env::set_var("SBF_OUT_DIR", deploy_dir()) };
+    unsafe { std::env::set_var("SBF_OUT_DIR", so.parent().expect("the deploy folder")) };
     let mut test = ProgramTest::new("micropay_program", micropay_interface::ID, None);
     test.prefer_bpf(true);
     test
 }
 
-/// What a transaction did: compute units and the events it logged.
+/// What a transaction did: compute units and the events it logged, and its size.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub compute_units: u64,
     pub events: Vec<AnyEvent>,
+    /// Serialized bytes, and accounts it locks.
+    pub bytes: usize,
+    pub accounts: usize,
 }
 
 /// A payer with an open, funded tab.
@@ -179,6 +177,8 @@ impl Env {
         signers: &[&Keypair],
     ) -> Result<Outcome, BanksClientError> {
         let tx = self.transaction(ixs, signers).await;
+        let bytes = bincode::serialize(&tx).expect("serialize").len();
+        let accounts = tx.message.account_keys.len();
         let result = self
             .ctx
             .banks_client
@@ -189,6 +189,8 @@ impl Env {
         Ok(Outcome {
             compute_units: metadata.compute_units_consumed,
             events: events_in_logs(&metadata.log_messages),
+            bytes,
+            accounts,
         })
     }
 
@@ -255,6 +257,8 @@ impl Env {
                     Outcome {
                         compute_units: metadata.compute_units_consumed,
                         events: events_in_logs(&metadata.log_messages),
+                        bytes,
+                        accounts,
                     }
                 }),
         };
