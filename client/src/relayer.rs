@@ -145,13 +145,21 @@ impl RelayerClient {
         amount: u64,
     ) -> Result<Receipted, RelayerError> {
         for _ in 0..TIP_ATTEMPTS {
-            let base = match previous.take() {
-                Some(state) => state,
-                None => self.next_state(key, tab, slot).await?,
+            let (base, fetched) = match previous.take() {
+                Some(state) => (state, false),
+                None => (self.next_state(key, tab, slot).await?, true),
             };
-            let next = base
-                .tip(*payee, amount)
-                .map_err(|e| RelayerError::BadResponse(format!("cannot extend the state: {e}")))?;
+            let next = match base.tip(*payee, amount) {
+                Ok(next) => next,
+                // The state this client kept may be full: the relayer's next state is
+                // then the stream's next epoch.
+                Err(_) if !fetched => continue,
+                Err(e) => {
+                    return Err(RelayerError::BadResponse(format!(
+                        "cannot extend the state: {e}"
+                    )))
+                }
+            };
             let signed = SignedStream::sign(next, key)
                 .map_err(|e| RelayerError::BadResponse(format!("signing: {e}")))?;
             match self.submit(&signed).await {

@@ -245,7 +245,8 @@ impl Deployment {
         let admin = Keypair::new();
         let sequencer = Keypair::new();
         devnet.fund(&admin.pubkey(), 1_000_000_000).await?;
-        devnet.fund(&sequencer.pubkey(), 1_000_000_000).await?;
+        // Lookup tables for thousands of tabs hold SOL of rent.
+        devnet.fund(&sequencer.pubkey(), 100_000_000_000).await?;
         let params = Params {
             sequencer: sequencer.pubkey(),
             fee_destination: admin.pubkey(),

@@ -85,8 +85,7 @@ impl TabContext<'_> {
         let chain_epoch = self.slot(slot)?.epoch.get();
         let latest = self.latest(slot);
         if let Some(latest) = latest {
-            let open = latest.status == crate::domain::StreamStatus::Open;
-            if open && latest.state().epoch >= chain_epoch {
+            if latest.takes_tips() && latest.state().epoch >= chain_epoch {
                 return Ok((latest.state().clone(), Some(latest.state().seq)));
             }
         }
@@ -313,6 +312,28 @@ mod tests {
         assert!(ctx(&w, &[])
             .check(w.tab_key, &signed(s, &w.session))
             .is_ok());
+    }
+
+    #[test]
+    fn a_stream_moves_on_from_a_full_epoch() {
+        let w = world();
+        let mut full = state(&w, 0, 5);
+        for _ in 0..micropay_protocol::MAX_ENTRIES {
+            full = full.tip(Pubkey::new_unique(), 1).unwrap();
+        }
+        let latest = [stored(signed(full.clone(), &w.owner), StreamStatus::Open)];
+        let c = ctx(&w, &latest);
+        // Not even a tip to a payee it names extends it: the next epoch starts.
+        let payee = *full.entries.keys().next().unwrap();
+        let more = full.tip(payee, 1).unwrap();
+        assert!(matches!(
+            c.check(w.tab_key, &signed(more, &w.owner)),
+            Err(Rejection::Stale(_))
+        ));
+        let (base, previous) = c.base(w.tab_key, 0).unwrap();
+        assert_eq!((base.epoch, base.seq, previous), (6, 0, None));
+        let next = base.tip(w.payee, 1).unwrap();
+        assert!(c.check(w.tab_key, &signed(next, &w.owner)).is_ok());
     }
 
     #[test]

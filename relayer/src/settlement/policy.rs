@@ -42,6 +42,7 @@ impl Policy {
         }
         let age_ms = now_ms.saturating_sub(epoch.opened_at_ms);
         epoch.opened_at_ms <= settle_opened_before_ms
+            || !epoch.takes_tips()
             || age_ms >= self.max_age.as_millis() as i64
             || state.total() >= self.max_total
             || state.seq >= self.max_tips
@@ -117,6 +118,19 @@ mod tests {
         tab.withdraw_requested_at = I64::new(0);
         // A key expiring within the horizon.
         tab.slots[0].expires_at = I64::new(start / 1_000 + 119);
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
+    }
+
+    #[test]
+    fn a_full_epoch_is_due_at_once() {
+        let (policy, tab, params, mut epoch) = setup();
+        let start = epoch.opened_at_ms;
+        let mut state = epoch.state().clone();
+        for _ in state.entries.len()..micropay_protocol::MAX_ENTRIES {
+            state = state.tip(Pubkey::new_unique(), 1).unwrap();
+        }
+        epoch.receipted.signed.state = state;
+        assert!(!epoch.takes_tips());
         assert!(policy.is_due(&epoch, &tab, &params, start, 0));
     }
 
