@@ -149,10 +149,9 @@ impl RelayerClient {
                 Some(state) => (state, false),
                 None => (self.next_state(key, tab, slot).await?, true),
             };
-            let next = match base.tip(*payee, amount) {
+            let next = match base.tip_or_next_epoch(*payee, amount) {
                 Ok(next) => next,
-                // The state this client kept may be full: the relayer's next state is
-                // then the stream's next epoch.
+                // The state this client kept may be unusable: ask the relayer.
                 Err(_) if !fetched => continue,
                 Err(e) => {
                     return Err(RelayerError::BadResponse(format!(

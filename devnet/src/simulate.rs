@@ -1,6 +1,10 @@
 //! Simulated payers tipping through the relayer's HTTP API, as wallets would: each
 //! payer's stream is driven by one client (each state extends the last one it had
-//! receipted), payers tip concurrently, and every receipt is timed.
+//! receipted), payers tip concurrently, and every receipt is timed. Each payer tips
+//! its own `MAX_ENTRIES` favourite payees (payees `i, i + 1, ...` for payer `i`), as
+//! one signed state names at most that many: a payer tipping more payees would open
+//! a new epoch each time its state fills, and a stream settles one epoch per top-up
+//! window.
 
 use std::{
     sync::Arc,
@@ -10,7 +14,7 @@ use std::{
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use micropay_client::relayer::RelayerClient;
-use micropay_protocol::StreamState;
+use micropay_protocol::{StreamState, MAX_ENTRIES};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair};
@@ -99,7 +103,7 @@ pub async fn run(
                 None if count == payers.len() => n,
                 None => rng.gen_range(0..payers.len()),
             };
-            let payee = rng.gen_range(0..payees.len());
+            let payee = favourite(payer, rng.gen_range(0..MAX_ENTRIES), payees.len());
             let amount = rng.gen_range(1..=workload.max_tip);
             queues[payer % clients].push((payer, payee, amount));
         }
@@ -139,9 +143,11 @@ pub async fn run(
                     Some(deadline) if Instant::now() >= deadline => break,
                     Some(_) => {
                         next += 1;
+                        let position = next % mine.len();
+                        let payer = index + position * clients;
                         (
-                            next % mine.len(),
-                            rng.gen_range(0..payees.len()),
+                            position,
+                            favourite(payer, rng.gen_range(0..MAX_ENTRIES), payees.len()),
                             rng.gen_range(1..=max_tip),
                         )
                     }
@@ -202,6 +208,11 @@ pub async fn run(
     }
     outcome.elapsed = started.elapsed();
     outcome
+}
+
+/// Payer `payer`'s `rank`-th favourite among `payees` payees.
+fn favourite(payer: usize, rank: usize, payees: usize) -> usize {
+    (payer + rank) % payees
 }
 
 /// Microseconds, from 1 µs to 10 minutes, three significant digits.

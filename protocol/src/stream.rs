@@ -145,6 +145,27 @@ impl StreamState {
         Ok(next)
     }
 
+    /// The state after one more tip: in this epoch, or, when this state already names
+    /// `MAX_ENTRIES` payees and `payee` is not one of them, as the first tip of the
+    /// stream's next epoch. Clients and the sequencer apply this one rule.
+    pub fn tip_or_next_epoch(&self, payee: Address, amount: u64) -> Result<Self, ProtocolError> {
+        match self.tip(payee, amount) {
+            Err(ProtocolError::TooManyEntries) => self.next_epoch().tip(payee, amount),
+            other => other,
+        }
+    }
+
+    /// The empty state of the stream's next epoch.
+    pub fn next_epoch(&self) -> Self {
+        Self::new(
+            self.tab,
+            self.incarnation,
+            self.slot,
+            self.epoch.saturating_add(1),
+            self.fee_bps,
+        )
+    }
+
     fn total_checked(&self) -> Result<u64, ProtocolError> {
         self.entries
             .values()

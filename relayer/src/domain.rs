@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use micropay_api::StreamStatus;
-use micropay_protocol::{Receipted, StreamState, MAX_ENTRIES};
+use micropay_protocol::{Receipted, StreamState};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 
 /// Unix milliseconds.
@@ -65,13 +65,6 @@ impl StoredEpoch {
     /// Still to be paid on chain, in full or in part.
     pub fn is_pending(&self) -> bool {
         matches!(self.status, StreamStatus::Open | StreamStatus::Closed)
-    }
-
-    /// Whether its stream's next tip extends this epoch: it is open and names fewer
-    /// than `MAX_ENTRIES` payees. A full state could not take a tip to a new payee, so
-    /// the stream moves on to its next epoch and this one is settled.
-    pub fn takes_tips(&self) -> bool {
-        self.status == StreamStatus::Open && self.state().entries.len() < MAX_ENTRIES
     }
 }
 

@@ -8,7 +8,7 @@ use micropay_interface::{
     state::{Slot, Tab},
     MAX_SLOTS,
 };
-use micropay_protocol::{SignedStream, StreamState};
+use micropay_protocol::{SignedStream, StreamState, MAX_ENTRIES};
 use solana_sdk::pubkey::Pubkey;
 
 use crate::domain::StoredEpoch;
@@ -85,7 +85,8 @@ impl TabContext<'_> {
         let chain_epoch = self.slot(slot)?.epoch.get();
         let latest = self.latest(slot);
         if let Some(latest) = latest {
-            if latest.takes_tips() && latest.state().epoch >= chain_epoch {
+            let open = latest.status == crate::domain::StreamStatus::Open;
+            if open && latest.state().epoch >= chain_epoch {
                 return Ok((latest.state().clone(), Some(latest.state().seq)));
             }
         }
@@ -140,7 +141,11 @@ impl TabContext<'_> {
                 state.slot
             )));
         }
-        let (base, previous_seq) = self.base(tab, state.slot)?;
+        let (mut base, mut previous_seq) = self.base(tab, state.slot)?;
+        // A full state's stream goes on in its next epoch (`tip_or_next_epoch`).
+        if base.entries.len() >= MAX_ENTRIES && state.epoch == base.epoch.saturating_add(1) {
+            (base, previous_seq) = (base.next_epoch(), None);
+        }
         if state.epoch != base.epoch || state.seq != base.seq.wrapping_add(1) {
             return Err(Rejection::Stale(format!(
                 "expected epoch {} seq {}, got epoch {} seq {}",
@@ -315,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_moves_on_from_a_full_epoch() {
+    fn a_full_stream_goes_on_in_its_next_epoch() {
         let w = world();
         let mut full = state(&w, 0, 5);
         for _ in 0..micropay_protocol::MAX_ENTRIES {
@@ -323,17 +328,28 @@ mod tests {
         }
         let latest = [stored(signed(full.clone(), &w.owner), StreamStatus::Open)];
         let c = ctx(&w, &latest);
-        // Not even a tip to a payee it names extends it: the next epoch starts.
+        // Tips to the payees it names still extend it.
         let payee = *full.entries.keys().next().unwrap();
-        let more = full.tip(payee, 1).unwrap();
+        let more = full.tip_or_next_epoch(payee, 1).unwrap();
+        assert_eq!(more.epoch, 5);
+        assert!(c.check(w.tab_key, &signed(more, &w.owner)).is_ok());
+        // A tip to another payee starts the next epoch.
+        let next = full.tip_or_next_epoch(w.payee, 1).unwrap();
+        assert_eq!((next.epoch, next.seq), (6, 1));
+        assert!(c.check(w.tab_key, &signed(next, &w.owner)).is_ok());
+        // Not an epoch further, nor a new epoch while the state has room.
+        let skipped = full.next_epoch().next_epoch().tip(w.payee, 1).unwrap();
         assert!(matches!(
-            c.check(w.tab_key, &signed(more, &w.owner)),
+            c.check(w.tab_key, &signed(skipped, &w.owner)),
             Err(Rejection::Stale(_))
         ));
-        let (base, previous) = c.base(w.tab_key, 0).unwrap();
-        assert_eq!((base.epoch, base.seq, previous), (6, 0, None));
-        let next = base.tip(w.payee, 1).unwrap();
-        assert!(c.check(w.tab_key, &signed(next, &w.owner)).is_ok());
+        let roomy = state(&w, 0, 5).tip(w.payee, 1).unwrap();
+        let latest = [stored(signed(roomy.clone(), &w.owner), StreamStatus::Open)];
+        let early = roomy.next_epoch().tip(w.payee, 1).unwrap();
+        assert!(matches!(
+            ctx(&w, &latest).check(w.tab_key, &signed(early, &w.owner)),
+            Err(Rejection::Stale(_))
+        ));
     }
 
     #[test]

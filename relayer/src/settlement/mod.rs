@@ -162,6 +162,15 @@ impl Engine {
         let view = self.view(&pending).await?;
         let in_flight = self.settlements.epochs();
 
+        // The newest pending epoch of each stream: older open ones take no more tips.
+        let mut newest: HashMap<(Pubkey, u64, u8), u64> = HashMap::new();
+        for epoch in &pending {
+            let state = epoch.state();
+            let entry = newest
+                .entry((state.tab, state.incarnation, state.slot))
+                .or_default();
+            *entry = (*entry).max(state.epoch);
+        }
         let mut to_close = Vec::new();
         let mut ready = Vec::new();
         let mut top_ups = Vec::new();
@@ -193,6 +202,8 @@ impl Engine {
                                 &view.params,
                                 view.now * 1_000,
                                 settle_opened_before_ms,
+                                newest[&(epoch.state().tab, epoch.state().incarnation, epoch.state().slot)]
+                                    > epoch.state().epoch,
                             );
                             if due {
                                 to_close.push(epoch.key());

@@ -22,7 +22,8 @@ pub struct Policy {
 impl Policy {
     /// Whether `epoch` should be closed now. Only the epoch the chain waits for, and
     /// only once the slot's last settlement is out of its top-up window: before that
-    /// the program refuses to open the next one.
+    /// the program refuses to open the next one. `superseded`: its stream has gone on
+    /// in a later epoch (its state was full), so it takes no more tips.
     pub fn is_due(
         &self,
         epoch: &StoredEpoch,
@@ -30,6 +31,7 @@ impl Policy {
         params: &Params,
         now_ms: i64,
         settle_opened_before_ms: i64,
+        superseded: bool,
     ) -> bool {
         let state = epoch.state();
         let Some(slot) = tab.slots.get(state.slot as usize) else {
@@ -42,7 +44,7 @@ impl Policy {
         }
         let age_ms = now_ms.saturating_sub(epoch.opened_at_ms);
         epoch.opened_at_ms <= settle_opened_before_ms
-            || !epoch.takes_tips()
+            || superseded
             || age_ms >= self.max_age.as_millis() as i64
             || state.total() >= self.max_total
             || state.seq >= self.max_tips
@@ -107,31 +109,26 @@ mod tests {
     fn age_size_and_deadlines_make_an_epoch_due() {
         let (policy, mut tab, params, epoch) = setup();
         let start = epoch.opened_at_ms;
-        assert!(!policy.is_due(&epoch, &tab, &params, start + 29_000, 0));
-        assert!(policy.is_due(&epoch, &tab, &params, start + 30_000, 0));
+        assert!(!policy.is_due(&epoch, &tab, &params, start + 29_000, 0, false));
+        assert!(policy.is_due(&epoch, &tab, &params, start + 30_000, 0, false));
         // "Settle now" covers the epochs opened until it was asked, not later ones.
-        assert!(policy.is_due(&epoch, &tab, &params, start + 1, start));
-        assert!(!policy.is_due(&epoch, &tab, &params, start + 1, start - 1));
+        assert!(policy.is_due(&epoch, &tab, &params, start + 1, start, false));
+        assert!(!policy.is_due(&epoch, &tab, &params, start + 1, start - 1, false));
         // A withdrawal that unlocks within the horizon.
         tab.withdraw_requested_at = I64::new(start / 1_000 - 3_600 + 100);
-        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0, false));
         tab.withdraw_requested_at = I64::new(0);
         // A key expiring within the horizon.
         tab.slots[0].expires_at = I64::new(start / 1_000 + 119);
-        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0, false));
     }
 
     #[test]
-    fn a_full_epoch_is_due_at_once() {
-        let (policy, tab, params, mut epoch) = setup();
+    fn an_epoch_its_stream_has_moved_on_from_is_due_at_once() {
+        let (policy, tab, params, epoch) = setup();
         let start = epoch.opened_at_ms;
-        let mut state = epoch.state().clone();
-        for _ in state.entries.len()..micropay_protocol::MAX_ENTRIES {
-            state = state.tip(Pubkey::new_unique(), 1).unwrap();
-        }
-        epoch.receipted.signed.state = state;
-        assert!(!epoch.takes_tips());
-        assert!(policy.is_due(&epoch, &tab, &params, start, 0));
+        assert!(!policy.is_due(&epoch, &tab, &params, start, 0, false));
+        assert!(policy.is_due(&epoch, &tab, &params, start, 0, true));
     }
 
     #[test]
@@ -140,12 +137,12 @@ mod tests {
         let late = epoch.opened_at_ms + 60_000;
         // The chain waits for another epoch.
         tab.slots[0].epoch = U64::new(3);
-        assert!(!policy.is_due(&epoch, &tab, &params, late, late));
+        assert!(!policy.is_due(&epoch, &tab, &params, late, late, false));
         tab.slots[0].epoch = U64::new(4);
         // The last settlement can still be topped up.
         tab.slots[0].last_settled_at = I64::new(late / 1_000 - 59);
-        assert!(!policy.is_due(&epoch, &tab, &params, late, late));
+        assert!(!policy.is_due(&epoch, &tab, &params, late, late, false));
         tab.slots[0].last_settled_at = I64::new(late / 1_000 - 61);
-        assert!(policy.is_due(&epoch, &tab, &params, late, late));
+        assert!(policy.is_due(&epoch, &tab, &params, late, late, false));
     }
 }
