@@ -589,6 +589,26 @@ impl Env {
         stream_message(tab, state.incarnation.get(), slot, epoch, seq, entries)
     }
 
+    /// The `settle` instruction of `items`, sent by `settler`.
+    pub fn settle_ix(
+        &self,
+        settler: &Keypair,
+        items: &[SettleItem],
+        payees: &[SettlePayee],
+    ) -> Instruction {
+        builders::settle(
+            &SettleAccounts {
+                settler: &settler.pubkey(),
+                config: &self.config,
+                mint: &self.mint,
+                token_program: &self.token.program_id(),
+            },
+            items,
+            payees,
+        )
+        .expect("settle instruction")
+    }
+
     /// Settles `items` with `settler` (the sequencer unless given).
     pub async fn settle(
         &mut self,
@@ -596,18 +616,7 @@ impl Env {
         items: &[SettleItem],
         payees: &[SettlePayee],
     ) -> Result<Outcome, BanksClientError> {
-        let token_program = self.token.program_id();
-        let ix = builders::settle(
-            &SettleAccounts {
-                settler: &settler.pubkey(),
-                config: &self.config,
-                mint: &self.mint,
-                token_program: &token_program,
-            },
-            items,
-            payees,
-        )
-        .expect("settle instruction");
+        let ix = self.settle_ix(settler, items, payees);
         let compute =
             solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
                 1_400_000,

@@ -183,17 +183,7 @@ async fn fans_settlement(env: &mut Env, streams: usize) -> Result<Outcome, (usiz
         payees.push(payee.settle_payee());
     }
     let sequencer = env.sequencer.insecure_clone();
-    let settle = builders::settle(
-        &builders::SettleAccounts {
-            settler: &sequencer.pubkey(),
-            config: &env.config,
-            mint: &env.mint,
-            token_program: &env.token.program_id(),
-        },
-        &items,
-        &payees,
-    )
-    .expect("settle instruction");
+    let settle = env.settle_ix(&sequencer, &items, &payees);
     let ixs = [ComputeBudgetInstruction::set_compute_unit_limit(1_400_000), settle];
     let (result, bytes, accounts) = env.send_v0(&sequencer, &ixs).await;
     if bytes > PACKET || accounts > ACCOUNT_LOCKS {
@@ -228,17 +218,7 @@ async fn worst_top_up(env: &mut Env) -> Cost {
     let mut top_up = item(&message, &payer.owner, &high);
     top_up.previous = Some(low);
     top_up.receipt = Some(env.receipt(&message));
-    let settle = builders::settle(
-        &builders::SettleAccounts {
-            settler: &sequencer.pubkey(),
-            config: &env.config,
-            mint: &env.mint,
-            token_program: &env.token.program_id(),
-        },
-        &[top_up],
-        &settle_payees,
-    )
-    .expect("settle instruction");
+    let settle = env.settle_ix(&sequencer, &[top_up], &settle_payees);
     // Under the default 200k compute-unit limit: no compute-budget instruction.
     let outcome = env.send(&[settle], &[&sequencer]).await.expect("worst-case top-up");
     Cost::new(

@@ -81,11 +81,20 @@ impl Devnet {
                 program_path: program,
             }]);
         let (validator, faucet) = genesis.start_async().await;
-        Ok(Self {
+        let devnet = Self {
             validator,
             faucet,
             _ledger: ledger,
-        })
+        };
+        // Builtins that genesis marks for migration to their on-chain versions (the
+        // token program among them) change at the first epoch boundary, 32 slots in;
+        // a transaction landing then can fail with "Unsupported program id". Start
+        // after it.
+        let rpc = devnet.rpc();
+        while rpc.get_epoch_info().await?.epoch < 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Ok(devnet)
     }
 
     pub fn rpc_url(&self) -> String {
@@ -296,39 +305,9 @@ impl Deployment {
     }
 
     /// A new payer with SOL for fees, `deposit` tokens in a new tab, and as many again
-    /// in its token account.
+    /// in its associated token account.
     pub async fn payer(&self, devnet: &Devnet, deposit: u64) -> anyhow::Result<Payer> {
-        let owner = Keypair::new();
-        devnet.fund(&owner.pubkey(), 1_000_000_000).await?;
-        let source = devnet.token_account(&self.mint, &owner.pubkey()).await?;
-        self.mint_to(devnet, &source, deposit.saturating_mul(2))
-            .await?;
-        let tab = self.tab(&owner.pubkey());
-        let spl = spl_token_interface::ID;
-        let deposit_ix = builders::deposit(
-            &builders::Deposit {
-                depositor: &owner.pubkey(),
-                config: &self.config,
-                tab: &tab,
-                mint: &self.mint,
-                source: &source,
-                token_program: &spl,
-            },
-            deposit,
-        );
-        devnet
-            .send(
-                &[builders::open_tab(&owner.pubkey(), &self.config), deposit_ix],
-                &[&owner],
-            )
-            .await?;
-        Ok(Payer {
-            owner,
-            tab,
-            source,
-            session: None,
-            deposit,
-        })
+        Ok(self.payers(devnet, 1, deposit, false).await?.remove(0))
     }
 
     /// `count` payers set up concurrently, one transaction each: SOL for rent, an

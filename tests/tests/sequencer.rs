@@ -17,7 +17,7 @@ use micropay_protocol::{SignedStream, StreamState};
 use micropay_relayer::app::{start, RelayerArgs, Running};
 use solana_sdk::{
     pubkey::Pubkey,
-    signature::{write_keypair_file, Keypair},
+    signature::Keypair,
     signer::Signer,
 };
 
@@ -39,24 +39,8 @@ async fn world() -> World {
         .await
         .expect("deployment");
     let dir = tempfile::tempdir().unwrap();
-    let keypair = dir.path().join("sequencer.json");
-    write_keypair_file(&deployment.sequencer, &keypair).unwrap();
-    let args = RelayerArgs {
-        url: devnet.rpc_url(),
-        keypair,
-        config: deployment.config,
-        store_url: format!("sqlite://{}", dir.path().join("relayer.db").display()),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        // Settle only when told to.
-        settle_max_age_secs: 3_600,
-        settle_max_total: u64::MAX,
-        settle_max_tips: u32::MAX,
-        settle_horizon_secs: 0,
-        settle_interval_ms: 200,
-        priority_fee: 0,
-        min_key_validity_secs: 600,
-        instance: "test".into(),
-    };
+    // Settles only when told to.
+    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
     let relayer = start(&args).await.expect("relayer");
     let base = format!("http://{}", relayer.addr);
     let client = RelayerClient::new(&base, deployment.sequencer.pubkey());
