@@ -86,13 +86,12 @@ impl Devnet {
             faucet,
             _ledger: ledger,
         };
-        // Builtins that genesis marks for migration to their on-chain versions (the
-        // token program among them) change at the first epoch boundary, 32 slots in;
-        // a transaction landing then can fail with "Unsupported program id". Start
-        // after it.
+        // Programs loaded at genesis (the token programs among them) are executable
+        // from the slot after: a transaction simulated at slot 0 fails with "Program is
+        // not deployed".
         let rpc = devnet.rpc();
-        while rpc.get_epoch_info().await?.epoch < 1 {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        while rpc.get_slot().await? < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         Ok(devnet)
     }

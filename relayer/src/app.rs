@@ -233,7 +233,8 @@ struct Cli {
 
 /// The `micropay-relayer` command: runs until SIGTERM or Ctrl-C, then stops intake,
 /// finishes requests in progress and the current settlement pass, and exits. SIGUSR1
-/// settles every open stream epoch at once (before maintenance, or to end a benchmark).
+/// settles every stream epoch open at that moment, each as soon as the program accepts
+/// it (before maintenance, or to end a benchmark).
 pub async fn main() -> anyhow::Result<()> {
     use clap::Parser;
     let cli = Cli::parse();
