@@ -59,9 +59,13 @@ pub struct SettlementReport {
     pub payouts_match: bool,
 }
 
-/// The newest receipt of each stream epoch naming any of `payees`.
+/// A stream epoch: tab, incarnation, slot, epoch.
+pub type EpochId = (Pubkey, u64, u8, u64);
+
+/// The newest receipt of each stream epoch naming any of `payees`: its state, status
+/// and settlement transaction.
 pub struct Receipts {
-    pub epochs: BTreeMap<(Pubkey, u64, u8, u64), (StreamState, StreamStatus, Option<String>)>,
+    pub epochs: BTreeMap<EpochId, (StreamState, StreamStatus, Option<String>)>,
 }
 
 impl Receipts {
