@@ -18,7 +18,7 @@ use solana_sdk::signer::Signer;
 
 use crate::{
     compute::{capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost},
-    report::{settlement_report, wait_settled},
+    report::{settlement_report, wait_settled, SettlementReport},
     simulate::{self, Activity, Amount, Workload},
     Deployment, Devnet,
 };
@@ -64,28 +64,19 @@ pub struct BenchRow {
     pub workload: WorkloadName,
     pub payers: usize,
     pub payees: usize,
-    pub tips: u64,
     pub failed: u64,
     pub accepted_tips_per_second: f64,
     pub receipt_p50_ms: f64,
     pub receipt_p99_ms: f64,
     /// Relayer CPU time per receipted tip during intake, microseconds.
     pub relayer_cpu_us_per_tip: f64,
-    pub transactions: usize,
-    pub tips_per_transaction: f64,
-    pub streams_per_transaction: f64,
-    pub streams_per_transaction_max: usize,
-    pub transaction_bytes_mean: f64,
-    pub transaction_bytes_max: usize,
-    pub accounts_max: usize,
-    pub compute_units_per_stream: f64,
-    pub compute_units_max: u64,
-    pub fee_lamports_per_tip: f64,
     /// Everything the sequencer spent per tip, lookup tables and their rent included.
     pub sequencer_lamports_per_tip: f64,
     pub settle_seconds: f64,
     pub relayer_peak_rss_mib: f64,
-    pub payouts_match: bool,
+    /// What settled, from the relayer's API and the chain (its tips are the ones
+    /// receipted: the run fails otherwise).
+    pub settlement: SettlementReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -331,26 +322,15 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         workload: name,
         payers,
         payees,
-        tips: outcome.accepted,
         failed: outcome.failed,
         accepted_tips_per_second: outcome.tips_per_second(),
         receipt_p50_ms: outcome.latency_ms(0.5),
         receipt_p99_ms: outcome.latency_ms(0.99),
         relayer_cpu_us_per_tip: intake_cpu * 1e6 / outcome.accepted.max(1) as f64,
-        transactions: report.transactions,
-        tips_per_transaction: report.tips_per_transaction,
-        streams_per_transaction: report.streams_per_transaction,
-        streams_per_transaction_max: report.streams_per_transaction_max,
-        transaction_bytes_mean: report.transaction_bytes_mean,
-        transaction_bytes_max: report.transaction_bytes_max,
-        accounts_max: report.accounts_max,
-        compute_units_per_stream: report.compute_units_per_stream,
-        compute_units_max: report.compute_units_max,
-        fee_lamports_per_tip: report.fee_lamports_per_tip,
         sequencer_lamports_per_tip: spent as f64 / report.tips.max(1) as f64,
         settle_seconds,
         relayer_peak_rss_mib: peak_rss_mib,
-        payouts_match: report.payouts_match,
+        settlement: report,
     })
 }
 
@@ -372,24 +352,24 @@ pub fn table(results: &BenchResults) -> String {
             r.workload,
             r.payers,
             r.payees,
-            r.tips,
+            r.settlement.tips,
             r.accepted_tips_per_second,
             r.receipt_p50_ms,
             r.receipt_p99_ms,
             r.relayer_cpu_us_per_tip,
-            r.transactions,
-            r.tips_per_transaction,
-            r.streams_per_transaction,
-            r.streams_per_transaction_max,
-            r.transaction_bytes_mean,
-            r.transaction_bytes_max,
-            r.accounts_max,
-            r.compute_units_per_stream,
-            r.fee_lamports_per_tip,
+            r.settlement.transactions,
+            r.settlement.tips_per_transaction,
+            r.settlement.streams_per_transaction,
+            r.settlement.streams_per_transaction_max,
+            r.settlement.transaction_bytes_mean,
+            r.settlement.transaction_bytes_max,
+            r.settlement.accounts_max,
+            r.settlement.compute_units_per_stream,
+            r.settlement.fee_lamports_per_tip,
             r.sequencer_lamports_per_tip,
             r.settle_seconds,
             r.relayer_peak_rss_mib,
-            if r.payouts_match { "yes" } else { "NO" }
+            if r.settlement.payouts_match { "yes" } else { "NO" }
         ));
     }
     out
@@ -438,7 +418,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
         println!("{}", table(&results));
     }
     ensure!(
-        results.rows.iter().all(|r| r.payouts_match),
+        results.rows.iter().all(|r| r.settlement.payouts_match),
         "some payouts do not match the chain"
     );
     Ok(())
