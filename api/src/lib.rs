@@ -26,6 +26,7 @@ pub mod routes {
     pub const PAYEE_RECEIPTS: &str = "/v1/payees/{wallet}/receipts";
     pub const PAYEE_RECEIPT_EVENTS: &str = "/v1/payees/{wallet}/receipts/events";
     pub const METRICS: &str = "/metrics";
+    pub const OPENAPI: &str = "/v1/openapi.json";
 
     pub fn stream(tab: &Address, slot: u8) -> String {
         format!("/v1/streams/{tab}/{slot}")

@@ -45,28 +45,34 @@ fn base58(bytes: &[u8; 64]) -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryJson {
     /// The payee's wallet.
     pub payee: String,
     #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{1,20}$"))]
     pub amount: u64,
 }
 
 /// One epoch of one stream: what its key signs (the `MPT2` message's fields, with the
 /// entries in full).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamStateJson {
     pub tab: String,
     #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{1,20}$"))]
     pub incarnation: u64,
     pub slot: u8,
     #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{1,20}$"))]
     pub epoch: u64,
     pub seq: u32,
     /// The highest fee, in basis points, the payees may be charged.
     pub fee_bps: u16,
     /// Sum of the amounts; checked against the entries.
     #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{1,20}$"))]
     pub total: u64,
     /// Sorted by the payee's 32 address bytes.
     pub entries: Vec<EntryJson>,
@@ -133,6 +139,7 @@ impl StreamStateJson {
 
 /// A state and its stream key's signature: what a payer submits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedStreamJson {
     #[serde(flatten)]
     pub state: StreamStateJson,
@@ -159,6 +166,7 @@ impl SignedStreamJson {
 
 /// A receipted state: the signed state and the sequencer's `MPR2` signature over it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiptJson {
     #[serde(flatten)]
     pub signed: SignedStreamJson,
@@ -192,6 +200,7 @@ impl ReceiptJson {
 /// A stream as the relayer holds it: the state the next tip must extend, and the last
 /// receipted one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamView {
     /// Extend this by one tip, sign, and submit. Its `fee_bps` is the fee the relayer
     /// requires a new state to sign.
@@ -204,6 +213,7 @@ pub struct StreamView {
 
 /// Where a receipted epoch is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StreamStatus {
     /// Still taking tips.
@@ -246,6 +256,7 @@ impl StreamStatus {
 
 /// The newest receipt of one stream epoch that names a payee.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayeeReceipt {
     pub receipt: ReceiptJson,
     pub status: StreamStatus,
@@ -256,11 +267,13 @@ pub struct PayeeReceipt {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayeeReceipts {
     pub receipts: Vec<PayeeReceipt>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub config: String,

@@ -49,9 +49,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Relayer(RelayerCommand::Status) => operator::status(&ctx).await,
         Command::Relayer(RelayerCommand::Run { .. }) => unreachable!("handed over before parsing"),
         #[cfg(feature = "dev")]
-        Command::Demo(args) => micropay_devnet::demo::main(args, ctx.output == micropay_cli::args::Output::Json).await,
+        Command::Demo(args) => {
+            micropay_devnet::demo::main(args, ctx.output == micropay_cli::args::Output::Json).await
+        }
         #[cfg(feature = "dev")]
-        Command::Bench(args) => micropay_devnet::bench::main(args, ctx.output == micropay_cli::args::Output::Json).await,
+        Command::Bench(args) => {
+            micropay_devnet::bench::main(args, ctx.output == micropay_cli::args::Output::Json).await
+        }
     }
 }
 

@@ -42,7 +42,11 @@ pub async fn status(ctx: &Context) -> anyhow::Result<()> {
             health.status,
             health.config,
             health.sequencer,
-            if health.chain_reachable { "reachable" } else { "NOT reachable" }
+            if health.chain_reachable {
+                "reachable"
+            } else {
+                "NOT reachable"
+            }
         ),
         serde_json::to_value(&health)
             .context("encoding health")

@@ -119,10 +119,7 @@ pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
     let mut settled = Vec::new();
     loop {
         let now = ctx.cluster_time().await?;
-        let kept = watcher
-            .collect(now)
-            .await
-            .context("collecting receipts")?;
+        let kept = watcher.collect(now).await.context("collecting receipts")?;
         let sent = watcher.settle_due(now).await.context("settling")?;
         for tx in &sent {
             if !args.once {
@@ -137,7 +134,9 @@ pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
                     "{kept} new receipt(s) kept, {} held, {} settlement(s) sent{}",
                     watcher.held().len(),
                     sent.len(),
-                    sent.iter().map(|tx| format!("\n  {tx}")).collect::<String>()
+                    sent.iter()
+                        .map(|tx| format!("\n  {tx}"))
+                        .collect::<String>()
                 ),
                 json!({ "kept": kept, "held": watcher.held().len(), "settled": settled }),
             );

@@ -162,7 +162,9 @@ pub async fn signer(ctx: &Context, command: SignerCommand) -> anyhow::Result<()>
         }
         SignerCommand::Remove { signer } => {
             let slot = slot_of(&tab, &signer, now).ok_or_else(|| {
-                anyhow!("{signer} is not a session key of your tab: `micropay signer list` shows them")
+                anyhow!(
+                    "{signer} is not a session key of your tab: `micropay signer list` shows them"
+                )
             })?;
             let held = &tab.slots[slot as usize];
             if !held.is_live(now) {
@@ -193,7 +195,10 @@ pub async fn signer(ctx: &Context, command: SignerCommand) -> anyhow::Result<()>
                 let state = if s.is_live(now) {
                     format!("live, {} s left", s.expires_at.get() - now)
                 } else if s.is_valid(now) {
-                    format!("no longer used; its states settle for {} s", s.valid_until.get() - now)
+                    format!(
+                        "no longer used; its states settle for {} s",
+                        s.valid_until.get() - now
+                    )
                 } else {
                     "ended".into()
                 };
@@ -391,13 +396,17 @@ pub async fn withdraw(ctx: &Context, command: WithdrawCommand) -> anyhow::Result
                 d.parse(&amount)?
             };
             if amount == 0 {
-                bail!("nothing to withdraw: the tab holds {}", d.format(tab.balance.get()));
+                bail!(
+                    "nothing to withdraw: the tab holds {}",
+                    d.format(tab.balance.get())
+                );
             }
             let ix = builders::request_withdraw(&owner.pubkey(), &d.address, amount);
             let signature = ctx.send(&[ix], &[&owner]).await?;
             let (_, after) = tab_of(ctx, &d, &owner.pubkey()).await?;
             let now = ctx.cluster_time().await?;
-            let unlock_at = after.withdraw_requested_at.get() + d.params(now).withdrawal_delay.get();
+            let unlock_at =
+                after.withdraw_requested_at.get() + d.params(now).withdrawal_delay.get();
             emit(
                 ctx,
                 format!(

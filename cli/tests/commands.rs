@@ -65,13 +65,20 @@ async fn admin_payer_payee_and_operator_commands() {
     // A mint and, on it, a wallet holding 4 tokens in its associated token account
     // (and a tab in this first deployment, which the test does not use).
     let first = Deployment::create(&devnet, 0).await.unwrap();
-    let payer = first.payers(&devnet, 1, 2_000_000, false).await.unwrap().remove(0);
+    let payer = first
+        .payers(&devnet, 1, 2_000_000, false)
+        .await
+        .unwrap()
+        .remove(0);
     let (payee, payee_account) = first.payee(&devnet).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let admin = Keypair::new();
     let sequencer = Keypair::new();
     devnet.fund(&admin.pubkey(), 1_000_000_000).await.unwrap();
-    devnet.fund(&sequencer.pubkey(), 1_000_000_000).await.unwrap();
+    devnet
+        .fund(&sequencer.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
     devnet.fund(&payee.pubkey(), 1_000_000_000).await.unwrap();
     let admin_file = keypair_file(dir.path(), "admin.json", &admin);
     let payer_file = keypair_file(dir.path(), "payer.json", &payer.owner);
@@ -127,7 +134,10 @@ async fn admin_payer_payee_and_operator_commands() {
     cli.relayer = format!("http://{}", relayer.addr);
     let status = cli.ok(&payer_file, &["relayer", "status"]);
     assert_eq!(status["health"]["config"], config.to_string());
-    assert_eq!(status["health"]["sequencer"], sequencer.pubkey().to_string());
+    assert_eq!(
+        status["health"]["sequencer"],
+        sequencer.pubkey().to_string()
+    );
 
     // Payer: open with a deposit, add to it, register a session key.
     let opened = cli.ok(&payer_file, &["open", "--deposit", "1.5"]);
@@ -145,7 +155,15 @@ async fn admin_payer_payee_and_operator_commands() {
     let session_key = session.pubkey().to_string();
     let added = cli.ok(
         &payer_file,
-        &["signer", "add", &session_key, "--cap", "1", "--expires-in", "7200"],
+        &[
+            "signer",
+            "add",
+            &session_key,
+            "--cap",
+            "1",
+            "--expires-in",
+            "7200",
+        ],
     );
     assert_eq!(added["slot"], 1);
     let signers = cli.ok(&payer_file, &["signer", "list"]);

@@ -73,7 +73,11 @@ impl Deployment {
 
     /// Where a payout to `wallet` goes: `to`, or else the wallet's associated token
     /// account with the instruction creating it if missing (paid by the wallet).
-    pub fn destination(&self, wallet: &Pubkey, to: Option<Pubkey>) -> (Pubkey, Option<Instruction>) {
+    pub fn destination(
+        &self,
+        wallet: &Pubkey,
+        to: Option<Pubkey>,
+    ) -> (Pubkey, Option<Instruction>) {
         match to {
             Some(to) => (to, None),
             None => (

@@ -17,7 +17,9 @@ use serde::Serialize;
 use solana_sdk::signer::Signer;
 
 use crate::{
-    compute::{capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost},
+    compute::{
+        capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost,
+    },
     report::{settlement_report, wait_settled, SettlementReport},
     simulate::{self, Activity, Amount, Workload},
     Deployment, Devnet,
@@ -119,9 +121,15 @@ impl RelayerProcess {
             .args(["--config", &args.config.to_string()])
             .args(["--store-url", &args.store_url])
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--settle-max-age-secs", &args.settle_max_age_secs.to_string()])
+            .args([
+                "--settle-max-age-secs",
+                &args.settle_max_age_secs.to_string(),
+            ])
             .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
-            .args(["--settle-horizon-secs", &args.settle_horizon_secs.to_string()])
+            .args([
+                "--settle-horizon-secs",
+                &args.settle_horizon_secs.to_string(),
+            ])
             .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
             .env(
                 "RUST_LOG",
@@ -266,7 +274,10 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     let setup = Instant::now();
     let payer_list = deployment.payers(&devnet, payers, deposit, true).await?;
     let payee_list = deployment.payees(&devnet, payees).await?;
-    eprintln!("[{name:?}] set up in {:.1} s", setup.elapsed().as_secs_f64());
+    eprintln!(
+        "[{name:?}] set up in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
 
     let dir = tempfile::tempdir()?;
     let relayer_args = deployment.relayer_args(&devnet, dir.path())?;
@@ -335,7 +346,10 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
 }
 
 pub fn table(results: &BenchResults) -> String {
-    let mut out = format!("machine: {}\ncommand: {}\n\n", results.machine, results.command);
+    let mut out = format!(
+        "machine: {}\ncommand: {}\n\n",
+        results.machine, results.command
+    );
     if let Some(compute) = &results.compute {
         out.push_str(&costs_table(&compute.instructions));
         out.push('\n');

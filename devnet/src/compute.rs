@@ -49,7 +49,10 @@ pub async fn instruction_costs() -> Vec<Cost> {
     env.mint = env.create_mint(&[]).await;
     let config = Keypair::new();
     let (mint, params) = (env.mint, env.params());
-    let outcome = env.init_config(&config, &mint, &params).await.expect("init_config");
+    let outcome = env
+        .init_config(&config, &mint, &params)
+        .await
+        .expect("init_config");
     rows.push(Cost::new("init_config", 0, &outcome));
     env.config = config.pubkey();
     let config = env.config;
@@ -59,20 +62,43 @@ pub async fn instruction_costs() -> Vec<Cost> {
     let source = env.create_token_account(&owner.pubkey()).await;
     env.mint_to(&source, 1_000_000).await;
     let open = builders::open_tab(&owner.pubkey(), &config);
-    rows.push(Cost::new("open_tab", 0, &env.send(&[open], &[&owner]).await.expect("open_tab")));
+    rows.push(Cost::new(
+        "open_tab",
+        0,
+        &env.send(&[open], &[&owner]).await.expect("open_tab"),
+    ));
     let tab = builders::tab_address(&config, &owner.pubkey());
     let deposit = env.deposit_ix(&owner.pubkey(), &tab, &source, 500_000);
-    rows.push(Cost::new("deposit", 0, &env.send(&[deposit], &[&owner]).await.expect("deposit")));
+    rows.push(Cost::new(
+        "deposit",
+        0,
+        &env.send(&[deposit], &[&owner]).await.expect("deposit"),
+    ));
     let session = Keypair::new();
     let expires = env.now().await + 86_400;
-    let add = builders::add_signer(&owner.pubkey(), &config, 1, &session.pubkey(), expires, 100_000);
-    rows.push(Cost::new("add_signer", 0, &env.send(&[add], &[&owner]).await.expect("add_signer")));
+    let add = builders::add_signer(
+        &owner.pubkey(),
+        &config,
+        1,
+        &session.pubkey(),
+        expires,
+        100_000,
+    );
+    rows.push(Cost::new(
+        "add_signer",
+        0,
+        &env.send(&[add], &[&owner]).await.expect("add_signer"),
+    ));
 
     // A settlement paying one payee and crediting one whose account was closed.
     let closed = env.new_payee().await;
-    env.close_token_account(&closed.token_account, &closed.wallet).await;
+    env.close_token_account(&closed.token_account, &closed.wallet)
+        .await;
     let open_payee = env.new_payee().await;
-    let entries = sorted(vec![(closed.wallet.pubkey(), 1_000), (open_payee.wallet.pubkey(), 1_000)]);
+    let entries = sorted(vec![
+        (closed.wallet.pubkey(), 1_000),
+        (open_payee.wallet.pubkey(), 1_000),
+    ]);
     let message = env.open_state(&tab, 1, 1, &entries).await;
     let sequencer = env.sequencer.insecure_clone();
     let credited = SettlePayee {
@@ -84,7 +110,11 @@ pub async fn instruction_costs() -> Vec<Cost> {
         .settle(&sequencer, &[item(&message, &session, &entries)], &payees)
         .await
         .expect("settle");
-    rows.push(Cost::new("settle: 1 stream, 2 payees, one credited (creating its credit)", 1, &outcome));
+    rows.push(Cost::new(
+        "settle: 1 stream, 2 payees, one credited (creating its credit)",
+        1,
+        &outcome,
+    ));
 
     // A higher receipted state of that epoch, settled by a payee as a receipt holder.
     let incarnation = env.tab(&tab).await.incarnation.get();
@@ -95,11 +125,22 @@ pub async fn instruction_costs() -> Vec<Cost> {
     top_up.receipt = Some(env.receipt(&message));
     let holder = open_payee.wallet.insecure_clone();
     env.airdrop(&holder.pubkey(), 1_000_000_000).await;
-    let outcome = env.settle(&holder, &[top_up], &payees).await.expect("top-up");
-    rows.push(Cost::new("settle: a top-up by a receipt holder, 1 stream, 2 payees", 1, &outcome));
+    let outcome = env
+        .settle(&holder, &[top_up], &payees)
+        .await
+        .expect("top-up");
+    rows.push(Cost::new(
+        "settle: a top-up by a receipt holder, 1 stream, 2 payees",
+        1,
+        &outcome,
+    ));
 
     let remove = builders::remove_signer(&owner.pubkey(), &config, 1);
-    rows.push(Cost::new("remove_signer", 0, &env.send(&[remove], &[&owner]).await.expect("remove_signer")));
+    rows.push(Cost::new(
+        "remove_signer",
+        0,
+        &env.send(&[remove], &[&owner]).await.expect("remove_signer"),
+    ));
     let token_program = TokenKind::Spl.program_id();
     let destination = env.create_token_account(&closed.wallet.pubkey()).await;
     let claim = builders::claim_credit(
@@ -107,24 +148,56 @@ pub async fn instruction_costs() -> Vec<Cost> {
         &env.payout(&destination, &token_program),
         &sequencer.pubkey(),
     );
-    rows.push(Cost::new("claim_credit", 0, &env.send(&[claim], &[&closed.wallet]).await.expect("claim_credit")));
+    rows.push(Cost::new(
+        "claim_credit",
+        0,
+        &env.send(&[claim], &[&closed.wallet])
+            .await
+            .expect("claim_credit"),
+    ));
     let admin = env.admin.pubkey();
     let fees_to = env.create_token_account(&admin).await;
     let collect = builders::collect_fees(&env.payout(&fees_to, &token_program));
-    rows.push(Cost::new("collect_fees", 0, &env.send(&[collect], &[]).await.expect("collect_fees")));
+    rows.push(Cost::new(
+        "collect_fees",
+        0,
+        &env.send(&[collect], &[]).await.expect("collect_fees"),
+    ));
     let request = builders::request_withdraw(&owner.pubkey(), &config, 100_000);
-    rows.push(Cost::new("request_withdraw", 0, &env.send(&[request], &[&owner]).await.expect("request_withdraw")));
+    rows.push(Cost::new(
+        "request_withdraw",
+        0,
+        &env.send(&[request], &[&owner])
+            .await
+            .expect("request_withdraw"),
+    ));
     env.advance_time(WITHDRAWAL_DELAY).await;
     let withdraw = builders::withdraw(&owner.pubkey(), &env.payout(&source, &token_program));
-    rows.push(Cost::new("withdraw", 0, &env.send(&[withdraw], &[&owner]).await.expect("withdraw")));
+    rows.push(Cost::new(
+        "withdraw",
+        0,
+        &env.send(&[withdraw], &[&owner]).await.expect("withdraw"),
+    ));
     let admin_key = env.admin.insecure_clone();
     let update = builders::update_config(&admin_key.pubkey(), &config, &env.params());
-    rows.push(Cost::new("update_config", 0, &env.send(&[update], &[&admin_key]).await.expect("update_config")));
+    rows.push(Cost::new(
+        "update_config",
+        0,
+        &env.send(&[update], &[&admin_key])
+            .await
+            .expect("update_config"),
+    ));
     let request = builders::request_withdraw(&owner.pubkey(), &config, 1);
-    env.send(&[request], &[&owner]).await.expect("request_withdraw");
+    env.send(&[request], &[&owner])
+        .await
+        .expect("request_withdraw");
     env.advance_time(WITHDRAWAL_DELAY).await;
     let close = builders::close_tab(&owner.pubkey(), &env.payout(&source, &token_program));
-    rows.push(Cost::new("close_tab", 0, &env.send(&[close], &[&owner]).await.expect("close_tab")));
+    rows.push(Cost::new(
+        "close_tab",
+        0,
+        &env.send(&[close], &[&owner]).await.expect("close_tab"),
+    ));
     rows
 }
 
@@ -184,7 +257,10 @@ async fn fans_settlement(env: &mut Env, streams: usize) -> Result<Outcome, (usiz
     }
     let sequencer = env.sequencer.insecure_clone();
     let settle = env.settle_ix(&sequencer, &items, &payees);
-    let ixs = [ComputeBudgetInstruction::set_compute_unit_limit(1_400_000), settle];
+    let ixs = [
+        ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+        settle,
+    ];
     let (result, bytes, accounts) = env.send_v0(&sequencer, &ixs).await;
     if bytes > PACKET || accounts > ACCOUNT_LOCKS {
         return Err((bytes, accounts));
@@ -200,7 +276,10 @@ async fn worst_top_up(env: &mut Env) -> Cost {
         payees.push(env.new_payee().await);
     }
     let low = sorted(payees.iter().map(|p| (p.wallet.pubkey(), 1_000)).collect());
-    let high: Vec<(Pubkey, u64)> = low.iter().map(|(wallet, amount)| (*wallet, amount + 1)).collect();
+    let high: Vec<(Pubkey, u64)> = low
+        .iter()
+        .map(|(wallet, amount)| (*wallet, amount + 1))
+        .collect();
     let settle_payees: Vec<SettlePayee> = payees
         .iter()
         .map(|payee| SettlePayee {
@@ -210,9 +289,13 @@ async fn worst_top_up(env: &mut Env) -> Cost {
         .collect();
     let message = env.open_state(&payer.tab, 0, 1, &low).await;
     let sequencer = env.sequencer.insecure_clone();
-    env.settle(&sequencer, &[item(&message, &payer.owner, &low)], &settle_payees)
-        .await
-        .expect("low state");
+    env.settle(
+        &sequencer,
+        &[item(&message, &payer.owner, &low)],
+        &settle_payees,
+    )
+    .await
+    .expect("low state");
     let incarnation = env.tab(&payer.tab).await.incarnation.get();
     let message = stream_message(&payer.tab, incarnation, 0, 0, 2, &high);
     let mut top_up = item(&message, &payer.owner, &high);
@@ -220,7 +303,10 @@ async fn worst_top_up(env: &mut Env) -> Cost {
     top_up.receipt = Some(env.receipt(&message));
     let settle = env.settle_ix(&sequencer, &[top_up], &settle_payees);
     // Under the default 200k compute-unit limit: no compute-budget instruction.
-    let outcome = env.send(&[settle], &[&sequencer]).await.expect("worst-case top-up");
+    let outcome = env
+        .send(&[settle], &[&sequencer])
+        .await
+        .expect("worst-case top-up");
     Cost::new(
         "settle: worst-case top-up (MAX_ENTRIES payees, wallets passed, receipt, no table)",
         1,
@@ -230,9 +316,8 @@ async fn worst_top_up(env: &mut Env) -> Cost {
 
 /// Instruction costs as a Markdown table.
 pub fn costs_table(costs: &[Cost]) -> String {
-    let mut out = String::from(
-        "| instruction | CU | bytes | accounts |\n| --- | ---: | ---: | ---: |\n",
-    );
+    let mut out =
+        String::from("| instruction | CU | bytes | accounts |\n| --- | ---: | ---: | ---: |\n");
     for row in costs {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",

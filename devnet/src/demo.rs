@@ -39,6 +39,13 @@ pub struct DemoArgs {
     /// The config's fee, basis points (payers sign it with every state).
     #[arg(long, default_value_t = 100)]
     pub fee_bps: u16,
+    /// Instead: serve the tip widget on a page, with a demo wallet, against the local
+    /// validator and relayer (build it first: `npm --prefix sdk ci && npm --prefix sdk run build`).
+    #[arg(long)]
+    pub web: bool,
+    /// Where `--web` serves the page.
+    #[arg(long, default_value = "127.0.0.1:7900")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,7 +98,10 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
     // Enough for every tip to land on one payer.
     let deposit = max_tip.saturating_mul(args.tips as u64).max(1);
 
-    step(quiet, "starting a local validator with the micropay program's bytecode");
+    step(
+        quiet,
+        "starting a local validator with the micropay program's bytecode",
+    );
     let devnet = Devnet::start().await?;
     let deployment = Deployment::create(&devnet, args.fee_bps).await?;
     step(
@@ -111,7 +121,9 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             args.payers, args.payees
         ),
     );
-    let payers = deployment.payers(&devnet, args.payers, deposit, true).await?;
+    let payers = deployment
+        .payers(&devnet, args.payers, deposit, true)
+        .await?;
     let payees = deployment.payees(&devnet, args.payees).await?;
 
     let dir = tempfile::tempdir()?;
@@ -123,7 +135,10 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
     );
     step(
         quiet,
-        &format!("relayer on http://{} with store {}", running.addr, relayer_args.store_url),
+        &format!(
+            "relayer on http://{} with store {}",
+            running.addr, relayer_args.store_url
+        ),
     );
     let rpc = devnet.rpc();
     let sequencer_before = rpc.get_balance(&deployment.sequencer.pubkey()).await?;
@@ -241,7 +256,11 @@ pub fn human(report: &DemoReport) -> String {
             ui(p.gross),
             ui(p.expected),
             ui(p.on_chain),
-            if p.expected == p.on_chain { "ok" } else { "MISMATCH" }
+            if p.expected == p.on_chain {
+                "ok"
+            } else {
+                "MISMATCH"
+            }
         ));
     }
     out.push_str(if s.payouts_match {
@@ -253,6 +272,9 @@ pub fn human(report: &DemoReport) -> String {
 }
 
 pub async fn main(args: DemoArgs, json: bool) -> anyhow::Result<()> {
+    if args.web {
+        return crate::web::main(args.listen).await;
+    }
     let demo = run(&args, json).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&demo.report)?);

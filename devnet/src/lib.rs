@@ -11,6 +11,7 @@ pub mod compute;
 pub mod demo;
 pub mod report;
 pub mod simulate;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ use micropay_interface::{
     client as builders,
     state::{Params, I64, U16},
 };
+use micropay_relayer::app::RelayerArgs;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc::rpc::JsonRpcConfig;
@@ -39,7 +41,6 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use solana_system_interface::instruction as system_instruction;
-use micropay_relayer::app::RelayerArgs;
 use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
 
 /// Where `scripts/build-sbf` writes the program.
@@ -98,6 +99,11 @@ impl Devnet {
 
     pub fn rpc_url(&self) -> String {
         self.validator.rpc_url()
+    }
+
+    /// The validator's websocket (subscriptions) URL.
+    pub fn pubsub_url(&self) -> String {
+        self.validator.rpc_pubsub_url()
     }
 
     pub fn rpc(&self) -> RpcClient {
@@ -400,12 +406,17 @@ impl Deployment {
             priority_fee: 0,
             min_key_validity_secs: 600,
             instance: "devnet".into(),
+            cors_origins: Vec::new(),
         })
     }
 
     /// The fee destination's associated token account.
     pub fn fee_account(&self) -> Pubkey {
-        builders::associated_token_address(&self.params.fee_destination, &self.mint, &spl_token_interface::ID)
+        builders::associated_token_address(
+            &self.params.fee_destination,
+            &self.mint,
+            &spl_token_interface::ID,
+        )
     }
 
     pub fn vault(&self) -> Pubkey {

@@ -14,7 +14,9 @@ use serde::Serialize;
 use solana_client::{nonblocking::rpc_client::RpcClient, rpc_config::RpcTransactionConfig};
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
-use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiTransactionEncoding};
+use solana_transaction_status_client_types::{
+    option_serializer::OptionSerializer, UiTransactionEncoding,
+};
 
 use crate::Deployment;
 
@@ -189,7 +191,12 @@ pub async fn settlement_report(
         }
         let tx: Signature = tx
             .as_deref()
-            .with_context(|| format!("settled epoch {} of {} has no transaction", state.epoch, state.tab))?
+            .with_context(|| {
+                format!(
+                    "settled epoch {} of {} has no transaction",
+                    state.epoch, state.tab
+                )
+            })?
             .parse()?;
         *by_tx.entry(tx).or_default() += 1;
         streams += 1;
@@ -197,7 +204,8 @@ pub async fn settlement_report(
         tipped += state.total();
         for (payee, amount) in &state.entries {
             *gross.entry(*payee).or_default() += amount;
-            *expected.entry(*payee).or_default() += amount - fee(*amount, state.fee_bps, config_fee);
+            *expected.entry(*payee).or_default() +=
+                amount - fee(*amount, state.fee_bps, config_fee);
         }
     }
     let landed: Vec<Landed> = stream::iter(by_tx.keys().copied())
@@ -208,8 +216,11 @@ pub async fn settlement_report(
 
     let mut payouts = Vec::with_capacity(payees.len());
     for wallet in payees {
-        let account = builders::associated_token_address(wallet, &deployment.mint, &spl_token_interface::ID);
-        let held = accounts::token_account(rpc, &account).await?.map_or(0, |a| a.amount);
+        let account =
+            builders::associated_token_address(wallet, &deployment.mint, &spl_token_interface::ID);
+        let held = accounts::token_account(rpc, &account)
+            .await?
+            .map_or(0, |a| a.amount);
         let credit = accounts::credit(rpc, &builders::credit_address(&deployment.config, wallet))
             .await?
             .map_or(0, |c| c.amount.get());

@@ -17,8 +17,9 @@ use crate::{
     discriminator,
     event::{self, Event},
     instruction::{self as ix, AddSignerArgs, AmountArgs, SlotArgs},
+    seeds,
     state::{AccountLayout, Config, Credit, Described, Params, Slot, Tab},
-    MicropayError, ID, MAX_SLOTS,
+    MicropayError, ID, MAX_SLOTS, MEMO_PROGRAM_ID, SYSTEM_PROGRAM_ID,
 };
 
 /// An instruction: its name, accounts as `(name, writable, signer)`, and its
@@ -238,6 +239,34 @@ fn event<T: Event + Described>() -> (Value, Value) {
     )
 }
 
+/// An account's PDA seeds, in Anchor's form, when the instruction also names the
+/// accounts they derive from (a deposit's tab is any payer's: no seeds there).
+fn pda(account: &str, accounts: &[(&str, bool, bool)]) -> Option<Value> {
+    let named = |name: &str| accounts.iter().any(|(n, _, _)| *n == name);
+    let (seed, keys): (&[u8], &[&str]) = match account {
+        "tab" if named("owner") => (seeds::TAB, &["config", "owner"]),
+        "credit" if named("wallet") => (seeds::CREDIT, &["config", "wallet"]),
+        "vault" => (seeds::VAULT, &["config"]),
+        "vault_authority" => (seeds::VAULT_AUTHORITY, &["config"]),
+        _ => return None,
+    };
+    let mut list = vec![json!({ "kind": "const", "value": seed })];
+    list.extend(
+        keys.iter()
+            .map(|key| json!({ "kind": "account", "path": key })),
+    );
+    Some(json!({ "seeds": list }))
+}
+
+/// The address of an account that is always the same program.
+fn fixed_address(account: &str) -> Option<String> {
+    match account {
+        "system_program" => Some(SYSTEM_PROGRAM_ID.to_string()),
+        "memo_program" => Some(MEMO_PROGRAM_ID.to_string()),
+        _ => None,
+    }
+}
+
 /// The IDL as a JSON value.
 pub fn idl() -> Value {
     let instructions: Vec<Value> = INSTRUCTIONS
@@ -249,7 +278,15 @@ pub fn idl() -> Value {
                 .accounts
                 .iter()
                 .map(|(name, writable, signer)| {
-                    json!({ "name": name, "writable": writable, "signer": signer })
+                    let mut account =
+                        json!({ "name": name, "writable": writable, "signer": signer });
+                    if let Some(pda) = pda(name, spec.accounts) {
+                        account["pda"] = pda;
+                    }
+                    if let Some(address) = fixed_address(name) {
+                        account["address"] = address.into();
+                    }
+                    account
                 })
                 .collect();
             let args: Vec<Value> = spec
@@ -410,14 +447,44 @@ mod tests {
                 "{name}"
             );
             assert_eq!(instruction.accounts.len(), spec.accounts.len(), "{name}");
-            for (meta, (account, writable, signer)) in
-                instruction.accounts.iter().zip(spec.accounts)
+            let idl_accounts = idl()["instructions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|ix| ix["name"] == name)
+                .unwrap()["accounts"]
+                .clone();
+            let key_of = |account: &str| {
+                let at = spec.accounts.iter().position(|(n, _, _)| *n == account);
+                instruction.accounts[at.expect("a seed names an account")].pubkey
+            };
+            for ((meta, (account, writable, signer)), idl_account) in instruction
+                .accounts
+                .iter()
+                .zip(spec.accounts)
+                .zip(idl_accounts.as_array().unwrap())
             {
                 assert_eq!(
                     (meta.is_writable, meta.is_signer),
                     (*writable, *signer),
                     "{name}: {account}"
                 );
+                // Seeds and fixed addresses in the IDL give what the builders use.
+                if let Some(seed_list) = idl_account["pda"]["seeds"].as_array() {
+                    let seed_bytes: Vec<Vec<u8>> = seed_list
+                        .iter()
+                        .map(|seed| match seed["kind"].as_str().unwrap() {
+                            "const" => serde_json::from_value(seed["value"].clone()).unwrap(),
+                            _ => key_of(seed["path"].as_str().unwrap()).as_ref().to_vec(),
+                        })
+                        .collect();
+                    let refs: Vec<&[u8]> = seed_bytes.iter().map(Vec::as_slice).collect();
+                    let (expected, _) = Address::find_program_address(&refs, &ID);
+                    assert_eq!(meta.pubkey, expected, "{name}: {account} seeds");
+                }
+                if let Some(address) = idl_account["address"].as_str() {
+                    assert_eq!(meta.pubkey.to_string(), address, "{name}: {account}");
+                }
             }
         }
     }

@@ -73,6 +73,14 @@ pub struct RelayerArgs {
     /// Names this instance in settlement leases (several may share a PostgreSQL store).
     #[arg(long, env = "MICROPAY_INSTANCE", default_value = "relayer")]
     pub instance: String,
+    /// Web origins whose pages may call the API (`https://example.com`, or `*` for any),
+    /// comma-separated; none by default.
+    #[arg(
+        long = "cors-origin",
+        env = "MICROPAY_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// Expands the Solana CLI's URL monikers.
@@ -193,12 +201,15 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let app = http::router(AppState {
-        sequencer: sequencer.clone(),
-        reports: store,
-        metrics,
-        shutdown: shutdown_rx.clone(),
-    });
+    let app = http::router(
+        AppState {
+            sequencer: sequencer.clone(),
+            reports: store,
+            metrics,
+            shutdown: shutdown_rx.clone(),
+        },
+        &args.cors_origins,
+    )?;
     let mut http_shutdown = shutdown_rx.clone();
     let http = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {

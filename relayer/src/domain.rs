@@ -77,3 +77,12 @@ pub struct Accepted {
     pub tip: (Pubkey, u64),
     pub at_ms: i64,
 }
+
+/// A settlement transaction as recorded before it was sent, with the epochs it
+/// carries that are still closed: after a restart it may yet land.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedSettlement {
+    pub tx: solana_sdk::transaction::VersionedTransaction,
+    pub last_valid_block_height: u64,
+    pub epochs: Vec<EpochKey>,
+}

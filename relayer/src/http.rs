@@ -5,7 +5,7 @@ use std::{convert::Infallible, str::FromStr, sync::Arc, time::Duration};
 use axum::{
     body::{to_bytes, Body, Bytes},
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{header, HeaderValue, Method, StatusCode},
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -20,6 +20,7 @@ use micropay_api::{
 use serde::Deserialize;
 use solana_sdk::pubkey::Pubkey;
 use tokio_stream::{wrappers::BroadcastStream, Stream, StreamExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{
     domain::{StoredEpoch, StreamKey},
@@ -39,15 +40,45 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The API's routes; with `cors_origins`, browsers on those origins (or any, with `*`)
+/// may call it.
+pub fn router(state: AppState, cors_origins: &[String]) -> anyhow::Result<Router> {
+    let router = Router::new()
+        .route(routes::OPENAPI, get(openapi))
         .route(routes::HEALTH, get(health))
         .route(routes::STREAM, get(stream))
         .route(routes::STREAM_STATES, post(submit))
         .route(routes::PAYEE_RECEIPTS, get(payee_receipts))
         .route(routes::PAYEE_RECEIPT_EVENTS, get(payee_receipt_events))
         .route(routes::METRICS, get(metrics))
-        .with_state(state)
+        .with_state(state);
+    Ok(match cors(cors_origins)? {
+        Some(cors) => router.layer(cors),
+        None => router,
+    })
+}
+
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    let allow = match origins {
+        [] => return Ok(None),
+        [any] if any == "*" => AllowOrigin::any(),
+        origins => AllowOrigin::list(
+            origins
+                .iter()
+                .map(|origin| {
+                    HeaderValue::from_str(origin.trim_end_matches('/'))
+                        .map_err(|_| anyhow::anyhow!("not an origin: {origin}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ),
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3_600)),
+    ))
 }
 
 /// An error answer: the code's status and a JSON body.
@@ -128,7 +159,16 @@ fn stream_key(tab: &str, slot: &str) -> Result<StreamKey, ApiError> {
     })
 }
 
-async fn health(State(app): State<AppState>) -> Json<Health> {
+/// This API's OpenAPI document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
+}
+
+/// Whether the relayer is up, the deployment it sequences, and whether it reaches the chain.
+#[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]
+pub(crate) async fn health(State(app): State<AppState>) -> Json<Health> {
     let chain_reachable = app.sequencer.chain().slot().await.is_ok();
     Json(Health {
         status: "ok".into(),
@@ -142,7 +182,14 @@ fn receipt_json(app: &AppState, epoch: &StoredEpoch) -> ReceiptJson {
     ReceiptJson::new(&epoch.receipted, &app.sequencer.sequencer())
 }
 
-async fn stream(
+/// The state the next tip of a stream must extend, and its last receipt.
+#[utoipa::path(get, path = "/v1/streams/{tab}/{slot}", tag = "payer",
+    params(("tab" = String, Path, description = "The tab's address"),
+           ("slot" = u8, Path, description = "0 for the owner's stream, 1.. for session keys")),
+    responses((status = 200, body = StreamView),
+        (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
+        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
+pub(crate) async fn stream(
     State(app): State<AppState>,
     Path((tab, slot)): Path<(String, String)>,
 ) -> Result<Json<StreamView>, ApiError> {
@@ -154,7 +201,23 @@ async fn stream(
     }))
 }
 
-async fn submit(
+/// Submits the next state of a stream, signed by the stream's key; answers with the
+/// sequencer's receipt once the state is durable.
+#[utoipa::path(post, path = "/v1/streams/{tab}/{slot}/states", tag = "payer",
+    params(("tab" = String, Path, description = "The tab's address"),
+           ("slot" = u8, Path, description = "The stream's slot")),
+    request_body = SignedStreamJson,
+    responses(
+        (status = 200, description = "Receipted", body = ReceiptJson),
+        (status = 400, description = "`malformed`", body = ErrorResponse),
+        (status = 401, description = "`bad_signature`", body = ErrorResponse),
+        (status = 402, description = "`insufficient_funds`", body = ErrorResponse),
+        (status = 408, description = "`timeout`: the body did not arrive in time", body = ErrorResponse),
+        (status = 409, description = "`stale_state`: not the stream's next state", body = ErrorResponse),
+        (status = 413, description = "`payload_too_large`", body = ErrorResponse),
+        (status = 422, description = "`policy`: refused by rule", body = ErrorResponse),
+        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
+pub(crate) async fn submit(
     State(app): State<AppState>,
     Path((tab, slot)): Path<(String, String)>,
     body: Body,
@@ -185,13 +248,22 @@ async fn submit(
     )))
 }
 
-#[derive(Deserialize)]
-struct Page {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Page {
+    /// Only receipts issued at or after this time (unix milliseconds).
     since_ms: Option<i64>,
+    /// At most this many (default 100, at most 1,000).
     limit: Option<u32>,
 }
 
-async fn payee_receipts(
+/// The newest receipt of every stream epoch that names a wallet, oldest first.
+#[utoipa::path(get, path = "/v1/payees/{wallet}/receipts", tag = "payee",
+    params(("wallet" = String, Path, description = "The payee's wallet"), Page),
+    responses((status = 200, body = PayeeReceipts),
+        (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
+        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
+pub(crate) async fn payee_receipts(
     State(app): State<AppState>,
     Path(wallet): Path<String>,
     Query(page): Query<Page>,
@@ -218,7 +290,14 @@ async fn payee_receipts(
 
 /// Server-sent events: `receipt` for each new receipt naming the wallet, `lagged` when
 /// some were dropped (fetch them with the receipts route).
-async fn payee_receipt_events(
+#[utoipa::path(get, path = "/v1/payees/{wallet}/receipts/events", tag = "payee",
+    params(("wallet" = String, Path, description = "The payee's wallet")),
+    responses((status = 200, content_type = "text/event-stream",
+        description = "`event: receipt` with a `ReceiptJson` as data; `event: lagged` when some were dropped"),
+        
+        (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
+        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
+pub(crate) async fn payee_receipt_events(
     State(app): State<AppState>,
     Path(wallet): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -245,7 +324,10 @@ async fn payee_receipt_events(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
-async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
+pub(crate) async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     if let Ok(counts) = app.reports.counts().await {
         app.metrics.epochs.reset();
         for (status, n) in counts {

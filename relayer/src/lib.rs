@@ -15,6 +15,7 @@ pub mod domain;
 pub mod http;
 pub mod intake;
 pub mod metrics;
+pub mod openapi;
 pub mod receipts;
 pub mod settlement;
 

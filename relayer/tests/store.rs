@@ -8,7 +8,12 @@ use micropay_relayer::{
     domain::{Accepted, EpochKey, StreamKey, StreamStatus},
     store::{IntakeStore, ReportStore, SettlementStore, SqlStore},
 };
-use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::Keypair,
+    signer::Signer,
+    transaction::{Transaction, VersionedTransaction},
+};
 use sqlx::{postgres::PgConnection, Connection, Executor};
 
 struct Keys {
@@ -46,6 +51,24 @@ impl Keys {
             at_ms,
         }
     }
+}
+
+/// A signed transaction standing in for a settlement (the store keeps its bytes).
+fn settle_tx(payer: &Keypair, lamports: u64) -> VersionedTransaction {
+    let ix = solana_sdk::instruction::Instruction::new_with_bytes(
+        Pubkey::new_unique(),
+        &lamports.to_le_bytes(),
+        vec![solana_sdk::instruction::AccountMeta::new(
+            payer.pubkey(),
+            true,
+        )],
+    );
+    VersionedTransaction::from(Transaction::new_signed_with_payer(
+        &[ix],
+        Some(&payer.pubkey()),
+        &[payer],
+        solana_sdk::hash::Hash::new_unique(),
+    ))
 }
 
 fn key(state: &StreamState) -> EpochKey {
@@ -171,8 +194,29 @@ async fn suite(store: Arc<SqlStore>) {
         "open epochs are not leased"
     );
 
-    let tx = solana_sdk::signature::Signature::from([7u8; 64]);
-    store.record_settle_tx(&[k7], &tx).await.unwrap();
+    // A settlement recorded before it is sent is followed after a restart while its
+    // epochs are closed; one that failed on chain is unlinked from them.
+    let failed = settle_tx(&keys.sequencer, 1);
+    store
+        .record_settle_tx(&[k7], &failed, 99, 69_000)
+        .await
+        .unwrap();
+    store
+        .forget_settle_tx(&[k7], &failed.signatures[0])
+        .await
+        .unwrap();
+    assert!(store.unconfirmed_settlements().await.unwrap().is_empty());
+    let sent = settle_tx(&keys.sequencer, 2);
+    store
+        .record_settle_tx(&[k7], &sent, 120, 69_500)
+        .await
+        .unwrap();
+    let recorded = store.unconfirmed_settlements().await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].tx, sent);
+    assert_eq!(recorded[0].last_valid_block_height, 120);
+    assert_eq!(recorded[0].epochs, vec![k7]);
+    let tx = sent.signatures[0];
     store
         .finish(&k7, StreamStatus::Settled, 70_000)
         .await

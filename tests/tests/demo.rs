@@ -13,6 +13,8 @@ async fn demo_report_matches_the_chain() {
         clients: 4,
         max_tip: "0.01".into(),
         fee_bps: 250,
+        web: false,
+        listen: "127.0.0.1:0".parse().unwrap(),
     };
     let demo = demo::run(&args, true).await.expect("the demo runs");
     let report = &demo.report;

@@ -40,7 +40,12 @@ impl Process {
             .args(["--config", &args.config.to_string()])
             .args(["--store-url", &args.store_url])
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--settle-max-age-secs", "86400", "--settle-horizon-secs", "0"])
+            .args([
+                "--settle-max-age-secs",
+                "86400",
+                "--settle-horizon-secs",
+                "0",
+            ])
             .args(["--settle-interval-ms", "200"])
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
@@ -58,7 +63,10 @@ impl Process {
 
     fn signal(&self, signal: libc::c_int) {
         // SAFETY: signalling our own child process by its pid.
-        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, signal) }, 0);
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) },
+            0
+        );
     }
 
     fn kill(mut self) {
@@ -100,7 +108,16 @@ fn tip_until(
             let mut i = n;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 i += 1;
-                match client.tip(&key, &tab, slot, &payees[i % payees.len()], 1 + i as u64 % 7).await {
+                match client
+                    .tip(
+                        &key,
+                        &tab,
+                        slot,
+                        &payees[i % payees.len()],
+                        1 + i as u64 % 7,
+                    )
+                    .await
+                {
                     Ok(receipted) => {
                         let state = receipted.state();
                         let mut seen = seen.lock().await;
@@ -125,7 +142,9 @@ async fn check_settled(
     payees: &[Pubkey],
     seen: &Receipted,
 ) {
-    wait_settled(client, payees, Duration::from_secs(300)).await.unwrap();
+    wait_settled(client, payees, Duration::from_secs(300))
+        .await
+        .unwrap();
     let receipts = Receipts::fetch(client, payees).await.unwrap();
     let seen = seen.lock().await;
     assert!(!seen.is_empty());
@@ -150,7 +169,10 @@ async fn check_settled(
 async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice() {
     let devnet = Devnet::start().await.unwrap();
     let deployment = Deployment::create(&devnet, 100).await.unwrap();
-    let payers = deployment.payers(&devnet, 6, 1_000_000, true).await.unwrap();
+    let payers = deployment
+        .payers(&devnet, 6, 1_000_000, true)
+        .await
+        .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
@@ -161,7 +183,13 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
     for kill_after_ms in [150u64, 700, 1_500] {
         let process = Process::spawn(&args, sequencer).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut tippers = tip_until(process.client.clone(), &payers, &payees, seen.clone(), stop.clone());
+        let mut tippers = tip_until(
+            process.client.clone(),
+            &payers,
+            &payees,
+            seen.clone(),
+            stop.clone(),
+        );
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
         process.kill();
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -176,7 +204,13 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
     // More tips after the crashes, then SIGTERM in the middle of settling: a clean exit.
     let process = Process::spawn(&args, sequencer).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut tippers = tip_until(process.client.clone(), &payers, &payees, seen.clone(), stop.clone());
+    let mut tippers = tip_until(
+        process.client.clone(),
+        &payers,
+        &payees,
+        seen.clone(),
+        stop.clone(),
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     while tippers.join_next().await.is_some() {}
@@ -204,7 +238,10 @@ async fn postgres_database() -> Option<String> {
     };
     let database = format!(
         "micropay_e2e_{}",
-        solana_sdk::signature::Keypair::new().pubkey().to_string().to_lowercase()
+        solana_sdk::signature::Keypair::new()
+            .pubkey()
+            .to_string()
+            .to_lowercase()
     );
     let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
     admin
@@ -222,7 +259,10 @@ async fn two_instances_share_a_postgres_store() {
     };
     let devnet = Devnet::start().await.unwrap();
     let deployment = Deployment::create(&devnet, 100).await.unwrap();
-    let payers = deployment.payers(&devnet, 4, 1_000_000, true).await.unwrap();
+    let payers = deployment
+        .payers(&devnet, 4, 1_000_000, true)
+        .await
+        .unwrap();
     let payees = deployment.payees(&devnet, 2).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut args = deployment.relayer_args(&devnet, dir.path()).unwrap();
@@ -240,7 +280,13 @@ async fn two_instances_share_a_postgres_store() {
     let payer = &payers[0];
     let (key, slot) = payer.tipper();
     for round in 0..20 {
-        let base = client_a.stream(&payer.tab, slot).await.unwrap().next.to_state().unwrap();
+        let base = client_a
+            .stream(&payer.tab, slot)
+            .await
+            .unwrap()
+            .next
+            .to_state()
+            .unwrap();
         let one = SignedStream::sign(base.tip(payees[0], 1).unwrap(), key).unwrap();
         let other = SignedStream::sign(base.tip(payees[1], 2).unwrap(), key).unwrap();
         let (x, y) = tokio::join!(client_a.submit(&one), client_b.submit(&other));
@@ -256,8 +302,20 @@ async fn two_instances_share_a_postgres_store() {
     // Every payer tips through both instances at once; both settle.
     let seen: Receipted = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut tippers = tip_until(client_a.clone(), &payers, &payees, seen.clone(), stop.clone());
-    let mut more = tip_until(client_b.clone(), &payers, &payees, seen.clone(), stop.clone());
+    let mut tippers = tip_until(
+        client_a.clone(),
+        &payers,
+        &payees,
+        seen.clone(),
+        stop.clone(),
+    );
+    let mut more = tip_until(
+        client_b.clone(),
+        &payers,
+        &payees,
+        seen.clone(),
+        stop.clone(),
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     while tippers.join_next().await.is_some() {}

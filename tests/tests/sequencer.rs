@@ -15,11 +15,7 @@ use micropay_interface::{
 };
 use micropay_protocol::{SignedStream, StreamState};
 use micropay_relayer::app::{start, RelayerArgs, Running};
-use solana_sdk::{
-    pubkey::Pubkey,
-    signature::Keypair,
-    signer::Signer,
-};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 const FEE_BPS: u16 = 100;
 

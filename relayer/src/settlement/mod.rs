@@ -81,6 +81,8 @@ pub struct Engine {
     settle_opened_before_ms: Arc<AtomicI64>,
     tables: Tables,
     settlements: Settlements,
+    /// Whether settlements recorded before this start are being followed.
+    adopted: bool,
 }
 
 /// The chain as one pass sees it.
@@ -116,6 +118,7 @@ impl Engine {
             settle_opened_before_ms,
             tables: Tables::default(),
             settlements: Settlements::default(),
+            adopted: false,
         }
     }
 
@@ -151,6 +154,13 @@ impl Engine {
     }
 
     async fn pass(&mut self, settle_opened_before_ms: i64) -> Result<PassReport, EngineError> {
+        if !self.adopted {
+            for recorded in self.store.unconfirmed_settlements().await? {
+                tracing::info!(signature = %recorded.tx.signatures[0], streams = recorded.epochs.len(), "following a settlement sent before this start");
+                self.settlements.adopt(recorded);
+            }
+            self.adopted = true;
+        }
         let mut report = PassReport {
             confirmed: self
                 .settlements
@@ -202,8 +212,11 @@ impl Engine {
                                 &view.params,
                                 view.now * 1_000,
                                 settle_opened_before_ms,
-                                newest[&(epoch.state().tab, epoch.state().incarnation, epoch.state().slot)]
-                                    > epoch.state().epoch,
+                                newest[&(
+                                    epoch.state().tab,
+                                    epoch.state().incarnation,
+                                    epoch.state().slot,
+                                )] > epoch.state().epoch,
                             );
                             if due {
                                 to_close.push(epoch.key());

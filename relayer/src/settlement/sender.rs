@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     chain::{Chain, TxStatus},
-    domain::{now_ms, EpochKey, StreamStatus},
+    domain::{now_ms, EpochKey, RecordedSettlement, StreamStatus},
     metrics::Metrics,
     store::SettlementStore,
 };
@@ -63,6 +63,21 @@ impl Settlements {
 
     pub fn track(&mut self, flight: InFlight) {
         self.in_flight.insert(flight.tx.signatures[0], flight);
+    }
+
+    /// Follows a settlement recorded before a restart as if this instance had sent
+    /// it: rebroadcast until it lands or its blockhash expires, and its epochs are not
+    /// sent again meanwhile (which would land a second, failing transaction).
+    pub fn adopt(&mut self, recorded: RecordedSettlement) {
+        let now = Instant::now();
+        self.track(InFlight {
+            tx: recorded.tx,
+            epochs: recorded.epochs,
+            tips: 0,
+            last_valid_block_height: recorded.last_valid_block_height,
+            sent_at: now,
+            last_sent: now.checked_sub(REBROADCAST).unwrap_or(now),
+        });
     }
 
     /// Simulates, records, sends and tracks one batch. A batch that fails simulation
@@ -115,9 +130,9 @@ impl Settlements {
                 });
             let tx = packer.compile(&packer.instructions(&refs, units)?, &tables, blockhash)?;
             let epochs: Vec<EpochKey> = batch.iter().map(Candidate::key).collect();
-            // Durable before sent: after a crash, the epochs' transaction is known.
+            // Durable before sent: after a crash, the transaction is followed, not repeated.
             out.store
-                .record_settle_tx(&epochs, &tx.signatures[0])
+                .record_settle_tx(&epochs, &tx, last_valid_block_height, now_ms())
                 .await?;
             out.chain.send(&tx).await?;
             out.metrics.settlements.with_label_values(&["sent"]).inc();
@@ -168,7 +183,9 @@ impl Settlements {
                 TxStatus::Landed(Some(error)) => {
                     tracing::warn!(%signature, ?error, "settlement landed with an error");
                     metrics.settlements.with_label_values(&["failed"]).inc();
-                    self.in_flight.remove(signature);
+                    let flight = self.in_flight.remove(signature).expect("in flight");
+                    // Its epochs stay closed; reconciliation decides what the chain holds.
+                    store.forget_settle_tx(&flight.epochs, signature).await?;
                 }
                 TxStatus::Unknown => {
                     let flight = self.in_flight.get_mut(signature).expect("in flight");

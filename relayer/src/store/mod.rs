@@ -8,11 +8,11 @@ mod sql;
 mod writer;
 
 use async_trait::async_trait;
-use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
 
 pub use sql::SqlStore;
 
-use crate::domain::{Accepted, EpochKey, StoredEpoch, StreamKey, StreamStatus};
+use crate::domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamKey, StreamStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,8 +61,21 @@ pub trait SettlementStore: Send + Sync + 'static {
         until_ms: i64,
     ) -> StoreResult<Vec<bool>>;
 
-    /// Records the transaction carrying these epochs, before it is sent.
-    async fn record_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()>;
+    /// Records the signed transaction carrying these epochs, before it is sent.
+    async fn record_settle_tx(
+        &self,
+        epochs: &[EpochKey],
+        tx: &VersionedTransaction,
+        last_valid_block_height: u64,
+        now_ms: i64,
+    ) -> StoreResult<()>;
+
+    /// Recorded settlement transactions some of whose epochs are still closed: sent
+    /// before a restart, they may still land.
+    async fn unconfirmed_settlements(&self) -> StoreResult<Vec<RecordedSettlement>>;
+
+    /// Unlinks these epochs from a settlement transaction that failed on chain.
+    async fn forget_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()>;
 
     /// Moves a pending epoch to a final status (settled, short or void).
     async fn finish(&self, epoch: &EpochKey, status: StreamStatus, now_ms: i64) -> StoreResult<()>;

@@ -5,7 +5,7 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use async_trait::async_trait;
-use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, AnyPool, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -14,7 +14,7 @@ use super::{
     writer::{self, AcceptRequest},
     IntakeStore, ReportStore, SettlementStore, StoreError, StoreResult,
 };
-use crate::domain::{Accepted, EpochKey, StoredEpoch, StreamKey, StreamStatus};
+use crate::domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamKey, StreamStatus};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -193,11 +193,82 @@ impl SettlementStore for SqlStore {
         .await
     }
 
-    async fn record_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()> {
-        let tx = tx.to_string();
+    async fn record_settle_tx(
+        &self,
+        epochs: &[EpochKey],
+        tx: &VersionedTransaction,
+        last_valid_block_height: u64,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let signature = tx.signatures[0].to_string();
+        let bytes = bincode::serialize(tx)
+            .map_err(|e| StoreError::Corrupt(format!("settlement transaction: {e}")))?;
+        sqlx::query(
+            "INSERT INTO settlement_txs (signature, tx, last_valid_block_height, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (signature) DO NOTHING",
+        )
+        .bind(signature.clone())
+        .bind(bytes)
+        .bind(last_valid_block_height as i64)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         self.per_epoch(
             "UPDATE stream_epochs SET settle_tx = $5
              WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4",
+            epochs,
+            &[Bind::Text(&signature)],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn unconfirmed_settlements(&self) -> StoreResult<Vec<RecordedSettlement>> {
+        let rows = sqlx::query(
+            "SELECT s.signature, s.tx, s.last_valid_block_height,
+                    e.tab, e.incarnation, e.slot, e.epoch
+             FROM settlement_txs s JOIN stream_epochs e ON e.settle_tx = s.signature
+             WHERE e.status = 'closed' ORDER BY s.signature",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let mut recorded: Vec<RecordedSettlement> = Vec::new();
+        for row in rows {
+            let signature: String = row.try_get("signature")?;
+            let epoch = EpochKey {
+                stream: StreamKey {
+                    tab: parse("tab", &row.try_get::<String, _>("tab")?)?,
+                    slot: row.try_get::<i64, _>("slot")? as u8,
+                },
+                incarnation: row.try_get::<i64, _>("incarnation")? as u64,
+                epoch: row.try_get::<i64, _>("epoch")? as u64,
+            };
+            match recorded.last_mut() {
+                Some(last) if last.tx.signatures[0].to_string() == signature => {
+                    last.epochs.push(epoch)
+                }
+                _ => {
+                    let bytes: Vec<u8> = row.try_get("tx")?;
+                    let tx = bincode::deserialize(&bytes).map_err(|e| {
+                        StoreError::Corrupt(format!("settlement transaction {signature}: {e}"))
+                    })?;
+                    recorded.push(RecordedSettlement {
+                        tx,
+                        last_valid_block_height: row.try_get::<i64, _>("last_valid_block_height")?
+                            as u64,
+                        epochs: vec![epoch],
+                    });
+                }
+            }
+        }
+        Ok(recorded)
+    }
+
+    async fn forget_settle_tx(&self, epochs: &[EpochKey], tx: &Signature) -> StoreResult<()> {
+        let tx = tx.to_string();
+        self.per_epoch(
+            "UPDATE stream_epochs SET settle_tx = NULL
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND settle_tx = $5",
             epochs,
             &[Bind::Text(&tx)],
         )

@@ -24,7 +24,11 @@ async fn capacity_of_a_settlement_on_the_bytecode() {
     assert!(bytes > PACKET || accounts > ACCOUNT_LOCKS);
     // The fans target: at least 12 one-tip streams per settlement (at most 417
     // lamports of fee per tip).
-    assert!(capacity.most_streams() >= 12, "{} streams fit", capacity.most_streams());
+    assert!(
+        capacity.most_streams() >= 12,
+        "{} streams fit",
+        capacity.most_streams()
+    );
     let worst = &capacity.worst_top_up;
     println!(
         "worst-case top-up: {} bytes, {} accounts, {} CU",

@@ -8,7 +8,13 @@ use micropay_devnet::compute::{costs_table, instruction_costs, ACCOUNT_LOCKS, PA
 async fn compute_units_of_every_instruction() {
     let costs = instruction_costs().await;
     let names: Vec<&str> = costs.iter().map(|c| c.instruction.as_str()).collect();
-    for expected in ["deposit", "withdraw", "claim_credit", "collect_fees", "close_tab"] {
+    for expected in [
+        "deposit",
+        "withdraw",
+        "claim_credit",
+        "collect_fees",
+        "close_tab",
+    ] {
         assert!(names.contains(&expected), "{expected} measured");
     }
     assert!(names.iter().any(|n| n.contains("top-up")));

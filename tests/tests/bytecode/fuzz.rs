@@ -1,8 +1,8 @@
 //! Random bytes and mutated settlements thrown at `settle`: the program must refuse
 //! each with an error (never panic, never exhaust its budget) and move nothing.
 
-use micropay_interface::{client as builders, instruction as ix};
 use micropay_devnet::bytecode::*;
+use micropay_interface::{client as builders, instruction as ix};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solana_program_test::BanksClientError;
 use solana_sdk::{

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use micropay_interface::{client as builders, MicropayError};
 use micropay_devnet::bytecode::*;
+use micropay_interface::{client as builders, MicropayError};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 

@@ -1,8 +1,8 @@
 //! A config, a funded tab, a settlement paying one payee and crediting another,
 //! the credit claimed, fees collected, and the unspent balance withdrawn.
 
-use micropay_interface::{client as builders, event::AnyEvent, MicropayError};
 use micropay_devnet::bytecode::*;
+use micropay_interface::{client as builders, event::AnyEvent, MicropayError};
 use solana_sdk::signer::Signer;
 
 async fn lifecycle(token: TokenKind) {

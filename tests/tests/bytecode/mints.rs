@@ -2,8 +2,8 @@
 //! move, hook, pause, re-create or tax away the vault's tokens pass; memo-required
 //! payee accounts get their memo.
 
-use micropay_interface::{client as builders, MicropayError};
 use micropay_devnet::bytecode::*;
+use micropay_interface::{client as builders, MicropayError};
 use solana_sdk::{signature::Keypair, signer::Signer};
 use spl_token_2022_interface::{
     extension::{self, ExtensionType},

@@ -1,8 +1,8 @@
 //! Session signers: streams of their own, caps, validity windows that survive
 //! removal (v1's `remove_signer` voided receipted states at once), slot reuse.
 
-use micropay_interface::{client as builders, MicropayError};
 use micropay_devnet::bytecode::*;
+use micropay_interface::{client as builders, MicropayError};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 struct Sessions {

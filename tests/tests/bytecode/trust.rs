@@ -1,12 +1,12 @@
 //! DESIGN v2's trust model, point by point, and the v1 failures it fixes. Every
 //! refusal checks its error code and that no balance moved.
 
+use micropay_devnet::bytecode::*;
 use micropay_interface::{
     client::{self as builders, SettleItem},
     state::{Params, U16},
     MicropayError,
 };
-use micropay_devnet::bytecode::*;
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 /// Balances a refusal must leave untouched.

@@ -1,0 +1,517 @@
+// Generated from api/openapi.json by sdk/scripts/generate.mjs. Do not edit: run
+// `npm run generate` after it changes.
+
+export interface paths {
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics. */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the relayer is up, the deployment it sequences, and whether it reaches the chain. */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This API's OpenAPI document. */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payees/{wallet}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest receipt of every stream epoch that names a wallet, oldest first. */
+        get: operations["payee_receipts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payees/{wallet}/receipts/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: `receipt` for each new receipt naming the wallet, `lagged` when
+         *     some were dropped (fetch them with the receipts route).
+         */
+        get: operations["payee_receipt_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{tab}/{slot}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The state the next tip of a stream must extend, and its last receipt. */
+        get: operations["stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{tab}/{slot}/states": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submits the next state of a stream, signed by the stream's key; answers with the
+         *     sequencer's receipt once the state is durable.
+         */
+        post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        EntryJson: {
+            amount: string;
+            /** @description The payee's wallet. */
+            payee: string;
+        };
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+        };
+        /** @enum {string} */
+        ErrorCode: "malformed" | "payload_too_large" | "timeout" | "bad_signature" | "insufficient_funds" | "stale_state" | "policy" | "unknown_stream" | "not_found" | "chain_unavailable" | "internal";
+        /** @description The body of every non-2xx answer. */
+        ErrorResponse: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        Health: {
+            chain_reachable: boolean;
+            config: string;
+            sequencer: string;
+            status: string;
+        };
+        /** @description The newest receipt of one stream epoch that names a payee. */
+        PayeeReceipt: {
+            receipt: components["schemas"]["ReceiptJson"];
+            /**
+             * Format: int64
+             * @description When this receipt was issued (unix milliseconds); pages are ordered by it.
+             */
+            receipted_at_ms: number;
+            settle_tx?: string | null;
+            status: components["schemas"]["StreamStatus"];
+        };
+        PayeeReceipts: {
+            receipts: components["schemas"]["PayeeReceipt"][];
+        };
+        /** @description A receipted state: the signed state and the sequencer's `MPR2` signature over it. */
+        ReceiptJson: components["schemas"]["SignedStreamJson"] & {
+            receipt: string;
+            /** @description The sequencer whose key signed `receipt`. */
+            sequencer: string;
+        };
+        /** @description A state and its stream key's signature: what a payer submits. */
+        SignedStreamJson: components["schemas"]["StreamStateJson"] & {
+            signature: string;
+        };
+        /**
+         * @description One epoch of one stream: what its key signs (the `MPT2` message's fields, with the
+         *     entries in full).
+         */
+        StreamStateJson: {
+            /** @description Sorted by the payee's 32 address bytes. */
+            entries: components["schemas"]["EntryJson"][];
+            epoch: string;
+            /**
+             * Format: int32
+             * @description The highest fee, in basis points, the payees may be charged.
+             */
+            fee_bps: number;
+            incarnation: string;
+            /** Format: int32 */
+            seq: number;
+            /** Format: int32 */
+            slot: number;
+            tab: string;
+            /** @description Sum of the amounts; checked against the entries. */
+            total: string;
+        };
+        /**
+         * @description Where a receipted epoch is in its life.
+         * @enum {string}
+         */
+        StreamStatus: "open" | "closed" | "settled" | "short" | "void";
+        /**
+         * @description A stream as the relayer holds it: the state the next tip must extend, and the last
+         *     receipted one.
+         */
+        StreamView: {
+            /** @description The stream key (the owner for slot 0, else the session key in the slot). */
+            key: string;
+            latest?: components["schemas"]["ReceiptJson"] | null;
+            /**
+             * @description Extend this by one tip, sign, and submit. Its `fee_bps` is the fee the relayer
+             *     requires a new state to sign.
+             */
+            next: components["schemas"]["StreamStateJson"];
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    payee_receipts: {
+        parameters: {
+            query?: {
+                /** @description Only receipts issued at or after this time (unix milliseconds). */
+                since_ms?: number;
+                /** @description At most this many (default 100, at most 1,000). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The payee's wallet */
+                wallet: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayeeReceipts"];
+                };
+            };
+            /** @description Refused: the body names the code */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` or `chain_unavailable` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    payee_receipt_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The payee's wallet */
+                wallet: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `event: receipt` with a `ReceiptJson` as data; `event: lagged` when some were dropped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Refused: the body names the code */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` or `chain_unavailable` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tab's address */
+                tab: string;
+                /** @description 0 for the owner's stream, 1.. for session keys */
+                slot: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamView"];
+                };
+            };
+            /** @description Refused: the body names the code */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` or `chain_unavailable` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tab's address */
+                tab: string;
+                /** @description The stream's slot */
+                slot: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignedStreamJson"];
+            };
+        };
+        responses: {
+            /** @description Receipted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptJson"];
+                };
+            };
+            /** @description `malformed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `bad_signature` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `insufficient_funds` */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `stale_state`: not the stream's next state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `policy`: refused by rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` or `chain_unavailable` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+}

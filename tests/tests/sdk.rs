@@ -1,0 +1,185 @@
+//! The TypeScript SDK against the real program and relayer on a local validator
+//! (`sdk/examples/agent.ts` run by Node): the SDK builds open-tab, deposit and
+//! add-signer from the IDL into one transaction the program accepts, signs states
+//! with a WebCrypto session key, the relayer receipts them, the SDK checks the
+//! receipts, and the bytecode settles them.
+//!
+//! Needs the SDK built (`npm --prefix sdk ci && npm --prefix sdk run build`);
+//! `./scripts/test` does that first.
+
+use std::{path::PathBuf, time::Duration};
+
+use micropay_api::ReceiptJson;
+use micropay_client::relayer::RelayerClient;
+use micropay_devnet::{Deployment, Devnet};
+use micropay_interface::state::{AccountLayout, Tab};
+use micropay_relayer::app::start;
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+
+const FEE_BPS: u16 = 100;
+
+fn net(gross: u64) -> u64 {
+    gross - gross * u64::from(FEE_BPS) / 10_000
+}
+
+fn sdk_example(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../sdk/dist/examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `npm --prefix sdk ci && npm --prefix sdk run build`",
+        path.display()
+    );
+    path
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle() {
+    let devnet = Devnet::start().await.expect("validator");
+    let deployment = Deployment::create(&devnet, FEE_BPS)
+        .await
+        .expect("deployment");
+    // The agent's owner key: SOL for fees and tokens in its associated account, no tab.
+    let owner = Keypair::new();
+    devnet.fund(&owner.pubkey(), 1_000_000_000).await.unwrap();
+    let source = devnet
+        .associated_token_account(&deployment.mint, &owner.pubkey())
+        .await
+        .unwrap();
+    deployment.mint_to(&devnet, &source, 500_000).await.unwrap();
+    let (alice, alice_account) = deployment.payee(&devnet).await.unwrap();
+    let (bob, bob_account) = deployment.payee(&devnet).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let relayer = start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
+        .await
+        .expect("relayer");
+    let base = format!("http://{}", relayer.addr);
+
+    let tips: Vec<(Pubkey, u64)> = vec![
+        (alice.pubkey(), 1_000),
+        (bob.pubkey(), 2_500),
+        (alice.pubkey(), 700),
+        (bob.pubkey(), 1),
+        (alice.pubkey(), 30_000),
+    ];
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(sdk_example("agent.js"))
+        .args(["--rpc", &devnet.rpc_url(), "--ws", &devnet.pubsub_url()])
+        .args(["--relayer", &base])
+        .args(["--config", &deployment.config.to_string()])
+        .args(["--owner-seed-hex", &hex(owner.secret_bytes())])
+        .args(["--deposit", "200000"]);
+    for (payee, amount) in &tips {
+        command.args(["--tip", &format!("{payee}:{amount}")]);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("node finishes")
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the SDK agent failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let session: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+
+    // One approval opened the tab (at the address Rust derives), deposited and
+    // registered the session key in slot 1.
+    assert_eq!(session["approvals"], 1);
+    let tab_address = deployment.tab(&owner.pubkey());
+    assert_eq!(session["tab"], tab_address.to_string());
+    let session_key: Pubkey = session["session"].as_str().unwrap().parse().unwrap();
+    let data = devnet.rpc().get_account_data(&tab_address).await.unwrap();
+    let tab = *Tab::view(&data).expect("a tab");
+    assert_eq!(tab.balance.get(), 200_000);
+    assert_eq!(tab.slots[1].key, session_key);
+    assert_eq!(tab.slots[1].cap.get(), 200_000);
+
+    // One receipt per tip, each the sequencer's over the state Node signed.
+    let receipts: Vec<ReceiptJson> = lines
+        .map(|line| serde_json::from_str(line).expect("a receipt"))
+        .collect();
+    assert_eq!(receipts.len(), tips.len());
+    for (i, json) in receipts.iter().enumerate() {
+        let (receipted, sequencer) = json.to_receipted().unwrap();
+        assert_eq!(sequencer, deployment.sequencer.pubkey());
+        assert!(receipted.receipt_verifies(&sequencer));
+        assert!(
+            receipted.signed.verify(&session_key),
+            "signed by the session key"
+        );
+        assert_eq!(receipted.state().seq as usize, i + 1);
+        assert_eq!(receipted.state().slot, 1);
+    }
+    let last = receipts.last().unwrap().to_receipted().unwrap().0;
+    let alice_gross: u64 = 1_000 + 700 + 30_000;
+    let bob_gross: u64 = 2_500 + 1;
+    assert_eq!(last.state().entries[&alice.pubkey()], alice_gross);
+    assert_eq!(last.state().entries[&bob.pubkey()], bob_gross);
+
+    // The relayer holds the same state as its latest receipt.
+    let client = RelayerClient::new(&base, deployment.sequencer.pubkey());
+    let view = client.stream(&tab_address, 1).await.unwrap();
+    assert_eq!(view.latest.as_ref(), receipts.last());
+
+    // The payee's view from the SDK: its receipts, checked, and what is owed.
+    let alice_view = payee_view(&base, &deployment.sequencer.pubkey(), &alice.pubkey()).await;
+    assert_eq!(alice_view["receipts"], 1);
+    assert_eq!(alice_view["receipted"], alice_gross.to_string());
+    assert_eq!(alice_view["unsettled"], alice_gross.to_string());
+
+    // The program settles the TypeScript-signed state: each payee paid net of the fee.
+    relayer.settle_now();
+    for _ in 0..600 {
+        if devnet.token_balance(&bob_account).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        devnet.token_balance(&alice_account).await.unwrap(),
+        net(alice_gross)
+    );
+    assert_eq!(
+        devnet.token_balance(&bob_account).await.unwrap(),
+        net(bob_gross)
+    );
+    // The relayer marks the epoch settled once it confirms the transaction.
+    let mut alice_view = serde_json::Value::Null;
+    for _ in 0..60 {
+        alice_view = payee_view(&base, &deployment.sequencer.pubkey(), &alice.pubkey()).await;
+        if alice_view["statuses"] == serde_json::json!(["settled"]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(alice_view["statuses"], serde_json::json!(["settled"]));
+    assert_eq!(alice_view["unsettled"], "0");
+    relayer.shutdown().await;
+}
+
+/// `sdk/examples/payee.ts`: the receipts naming `wallet`, as the SDK collects them.
+async fn payee_view(relayer: &str, sequencer: &Pubkey, wallet: &Pubkey) -> serde_json::Value {
+    let output = tokio::process::Command::new("node")
+        .arg(sdk_example("payee.js"))
+        .args(["--relayer", relayer])
+        .args(["--sequencer", &sequencer.to_string()])
+        .args(["--wallet", &wallet.to_string()])
+        .output()
+        .await
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the SDK payee example failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON line")
+}
