@@ -31,6 +31,11 @@ import type { StreamState } from './protocol.js';
 import { RelayerClient, RelayerError } from './relayer.js';
 import type { ReceiptedState, StreamKey } from './signing.js';
 
+/** How long a session key must stay live for the relayer to receipt its states (its default). */
+const MIN_KEY_VALIDITY_SECONDS = 600n;
+
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
 const ASSOCIATED_TOKEN_PROGRAM = 'ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL' as Address;
 
 /** The owner's associated token account of `mint`. */
@@ -102,10 +107,12 @@ export class TipSession {
   }
 
   /**
-   * Makes the tab ready for a tip of `amount`: opens or tops it up and registers the
-   * session key, in one approval, when it is not ready; does nothing when it is.
+   * Makes the tab ready for a tip of `amount`: when it is not, one approval opens or
+   * tops up the tab and registers (or extends) the session key; when it is, nothing.
+   * After the relayer refused a tip for want of funds (`refused`), it deposits even
+   * if the tab looks funded (other streams may hold the rest).
    */
-  async prepare(amount: bigint): Promise<void> {
+  async prepare(amount: bigint, refused?: 'insufficient_funds'): Promise<void> {
     const { rpc, config: configAddress, owner, key } = this.options;
     const now = this.now();
     this.config ??= await fetchConfig(rpc, configAddress, now);
@@ -115,17 +122,23 @@ export class TipSession {
     if (slot === undefined)
       throw new Error('every session slot of this tab holds a valid key: remove one first');
     const current = tab?.slots[slot];
-    const live = current?.key === key.address && current.keyKind !== 0 && now < current.expiresAt;
-    const headroom = current && live ? current.cap - current.spent : 0n;
-    const unsettled = this.state ? this.state.entries.reduce((n, e) => n + e.amount, 0n) : 0n;
-    const funded = !!tab && tab.balance - tab.withdrawAmount - unsettled >= amount;
-    if (live && funded && headroom - unsettled >= amount) {
+    const live = !!current && current.key === key.address && current.keyKind !== 0 && now < current.expiresAt;
+    // What this key must still be able to spend: its unsettled tips and this one.
+    const needed = (this.state ? this.state.entries.reduce((n, e) => n + e.amount, 0n) : 0n) + amount;
+    const funded = !!tab && tab.balance - tab.withdrawAmount >= needed && refused !== 'insufficient_funds';
+    const capped = live && current!.cap - current!.spent >= needed;
+    const lasting = live && current!.expiresAt - now >= MIN_KEY_VALIDITY_SECONDS;
+    if (funded && capped && lasting) {
       this.slot = slot;
       return;
     }
-    const deposit = funded ? 0n : this.options.deposit > amount ? this.options.deposit : amount;
-    // The cap covers what the key has spent plus this approval's deposit.
-    const cap = (live ? current!.spent : 0n) + (deposit > 0n ? deposit : (tab?.balance ?? 0n));
+    const deposit = funded ? 0n : max(this.options.deposit, needed);
+    // The key may spend what it has spent plus all the tab will hold, for another
+    // lifetime.
+    const spent = live ? current!.spent : 0n;
+    const holds = (tab ? tab.balance - tab.withdrawAmount : 0n) + deposit;
+    const cap = max(live ? current!.cap : 0n, spent + holds);
+    const expiresAt = max(live ? current!.expiresAt : 0n, now + this.options.lifetimeSeconds);
     const instructions = await prepareTabInstructions({
       owner,
       config: configAddress,
@@ -136,8 +149,8 @@ export class TipSession {
       deposit,
       sessionKey: key.address,
       slot,
-      expiresAt: live ? current!.expiresAt : now + this.options.lifetimeSeconds,
-      cap: live && current!.cap > cap ? current!.cap : cap,
+      expiresAt,
+      cap,
     });
     this.approvals += 1;
     await this.options.approve(instructions);
@@ -146,6 +159,7 @@ export class TipSession {
 
   /** Tips `amount` to `payee`: one signature here, one round trip to the relayer. */
   async tip(payee: Address, amount: bigint): Promise<ReceiptedState> {
+    const before = this.approvals;
     if (this.slot === undefined) await this.prepare(amount);
     const attempt = () =>
       this.client!.tip({
@@ -158,14 +172,37 @@ export class TipSession {
       });
     let receipted: ReceiptedState;
     try {
-      receipted = await attempt();
+      receipted = this.approvals > before ? await retryWhileRelayerCatchesUp(attempt) : await attempt();
     } catch (error) {
-      // The tab or the key's cap ran short: one more approval tops it up.
-      if (!(error instanceof RelayerError) || !['insufficient_funds', 'policy'].includes(error.code)) throw error;
-      await this.prepare(amount);
-      receipted = await attempt();
+      // The tab, or the key's cap or validity, ran short: one more approval renews
+      // them. A refusal for any other reason is the caller's to see.
+      if (!(error instanceof RelayerError) || (error.code !== 'insufficient_funds' && error.code !== 'policy'))
+        throw error;
+      const approvals = this.approvals;
+      await this.prepare(amount, error.code === 'insufficient_funds' ? error.code : undefined);
+      if (this.approvals === approvals) throw error;
+      receipted = await retryWhileRelayerCatchesUp(attempt);
     }
     this.state = receipted.signed.state;
     return receipted;
+  }
+}
+
+/**
+ * `attempt`, again while the relayer still refuses for funds or the key's limits: it
+ * reads a tab again only once its copy is a few seconds old, so a tip right after an
+ * approval may be judged against the tab as it was.
+ */
+async function retryWhileRelayerCatchesUp<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const waiting =
+        error instanceof RelayerError && (error.code === 'insufficient_funds' || error.code === 'policy');
+      if (!waiting || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }

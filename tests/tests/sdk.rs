@@ -74,7 +74,8 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
         .args(["--relayer", &base])
         .args(["--config", &deployment.config.to_string()])
         .args(["--owner-seed-hex", &hex(owner.secret_bytes())])
-        .args(["--deposit", "200000"]);
+        // Enough for the first four tips only: the fifth needs a second approval.
+        .args(["--deposit", "20000"]);
     for (payee, amount) in &tips {
         command.args(["--tip", &format!("{payee}:{amount}")]);
     }
@@ -92,16 +93,19 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
     let session: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
 
     // One approval opened the tab (at the address Rust derives), deposited and
-    // registered the session key in slot 1.
-    assert_eq!(session["approvals"], 1);
+    // registered the session key in slot 1; when the fifth tip (30,000) outgrew the
+    // tab and the key's cap, a second one deposited what it needed and raised the cap
+    // to all the tab holds.
+    assert_eq!(session["approvals"], 2);
     let tab_address = deployment.tab(&owner.pubkey());
     assert_eq!(session["tab"], tab_address.to_string());
     let session_key: Pubkey = session["session"].as_str().unwrap().parse().unwrap();
     let data = devnet.rpc().get_account_data(&tab_address).await.unwrap();
     let tab = *Tab::view(&data).expect("a tab");
-    assert_eq!(tab.balance.get(), 200_000);
+    let needed = 1_000 + 2_500 + 700 + 1 + 30_000;
+    assert_eq!(tab.balance.get(), 20_000 + needed);
     assert_eq!(tab.slots[1].key, session_key);
-    assert_eq!(tab.slots[1].cap.get(), 200_000);
+    assert_eq!(tab.slots[1].cap.get(), 20_000 + needed);
 
     // One receipt per tip, each the sequencer's over the state Node signed.
     let receipts: Vec<ReceiptJson> = lines
