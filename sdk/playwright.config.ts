@@ -1,6 +1,6 @@
 // The widget's browser test: Debian's Chromium (never a downloaded browser) driven by
 // Playwright against a running web demo (`micropay demo --web`, or the Rust test
-// `tests/tests/browser.rs`, which starts one and runs this). MICROPAY_DEMO_URL names it.
+// `tests/tests/typescript.rs`, which starts one and runs this). MICROPAY_DEMO_URL names it.
 // Headed: `MICROPAY_DEMO_URL=http://127.0.0.1:7900 npx playwright test --headed`.
 
 import { defineConfig } from '@playwright/test';

@@ -294,7 +294,7 @@ pub(crate) async fn payee_receipts(
     params(("wallet" = String, Path, description = "The payee's wallet")),
     responses((status = 200, content_type = "text/event-stream",
         description = "`event: receipt` with a `ReceiptJson` as data; `event: lagged` when some were dropped"),
-        
+
         (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
         (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
 pub(crate) async fn payee_receipt_events(

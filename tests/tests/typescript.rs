@@ -1,22 +1,35 @@
-//! The TypeScript SDK against the real program and relayer on a local validator
-//! (`sdk/examples/agent.ts` run by Node): the SDK builds open-tab, deposit and
-//! add-signer from the IDL into one transaction the program accepts, signs states
-//! with a WebCrypto session key, the relayer receipts them, the SDK checks the
-//! receipts, and the bytecode settles them.
+//! The TypeScript side against the real program and relayer on a local validator:
 //!
-//! Needs the SDK built (`npm --prefix sdk ci && npm --prefix sdk run build`);
-//! `./scripts/test` does that first.
+//! - the SDK from Node (`sdk/examples/agent.ts`): it builds open-tab, deposit and
+//!   add-signer from the IDL into one transaction the program accepts, signs states
+//!   with a WebCrypto session key, the relayer receipts them, the SDK checks the
+//!   receipts, and the bytecode settles them;
+//! - the tip widget in a real browser: the web demo (validator, relayer, a demo
+//!   wallet with a real keypair) driven by the Playwright test in `sdk/browser/`
+//!   with Debian's Chromium, headless. Playwright's verdict is the test's; the chain
+//!   is checked here too.
+//!
+//! Needs the SDK built (`npm --prefix sdk ci && npm --prefix sdk run build`) and
+//! Chromium installed; `./scripts/test` does both first. One test binary for both:
+//! each binary that links the validator costs a long link on a cold build.
 
 use std::{path::PathBuf, time::Duration};
 
 use micropay_api::ReceiptJson;
 use micropay_client::relayer::RelayerClient;
-use micropay_devnet::{Deployment, Devnet};
+use micropay_devnet::{
+    web::{WebDemo, TIP},
+    Deployment, Devnet,
+};
 use micropay_interface::state::{AccountLayout, Tab};
 use micropay_relayer::app::start;
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 const FEE_BPS: u16 = 100;
+
+/// The two tests each run a validator, a relayer and Node (one of them Chromium too):
+/// one at a time, so that two cores serve each of them in turn.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn net(gross: u64) -> u64 {
     gross - gross * u64::from(FEE_BPS) / 10_000
@@ -40,6 +53,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let devnet = Devnet::start().await.expect("validator");
     let deployment = Deployment::create(&devnet, FEE_BPS)
         .await
@@ -186,4 +200,37 @@ async fn payee_view(relayer: &str, sequencer: &Pubkey, wallet: &Pubkey) -> serde
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("one JSON line")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_tip_widget_tips_from_chromium_and_the_creator_is_paid() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let demo = WebDemo::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the web demo starts");
+    let sdk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    let run = tokio::process::Command::new("npx")
+        .args(["--no-install", "playwright", "test"])
+        .current_dir(&sdk)
+        .env("MICROPAY_DEMO_URL", &demo.url)
+        .status();
+    let status = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("playwright finishes")
+        .expect("playwright runs");
+    assert!(
+        status.success(),
+        "the browser test failed (see its output above)"
+    );
+
+    // Twenty tips of TIP, settled, net of the 1% fee: the creator's token account.
+    let gross = 20 * TIP;
+    assert_eq!(
+        demo.devnet()
+            .token_balance(&demo.creator_account)
+            .await
+            .unwrap(),
+        gross - gross / 100
+    );
+    demo.stop().await;
 }
