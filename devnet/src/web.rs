@@ -130,7 +130,6 @@ impl WebDemo {
 
 async fn demo_json(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(json!({
-        "rpc": shared.devnet.rpc_url(),
         // The demo wallet's key: a throwaway local keypair, given to the page on purpose.
         "reader_seed_hex": hex(shared.reader.secret_bytes()),
         "widget": {

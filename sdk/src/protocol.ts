@@ -82,7 +82,8 @@ export function tip(state: StreamState, payee: Address, amount: bigint): StreamS
   const existing = entries.find((entry) => entry.payee === payee);
   if (existing) existing.amount += amount;
   else entries.push({ payee, amount });
-  if (entries.some((entry) => entry.amount > U64_MAX) || stateTotalOf(entries) > U64_MAX)
+  // Every amount is at most the total, so this bounds each entry too.
+  if (stateTotalOf(entries) > U64_MAX)
     throw new ProtocolError('overflow', 'the amounts no longer fit in a u64');
   if (entries.length > MAX_ENTRIES)
     throw new ProtocolError('too_many_entries', `a state names at most ${MAX_ENTRIES} payees`);
