@@ -9,6 +9,7 @@
 pub mod decimal;
 mod error;
 mod types;
+pub mod x402;
 
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use types::{

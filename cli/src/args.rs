@@ -69,6 +69,9 @@ pub enum Command {
     Signer(SignerCommand),
     /// Payer: tip a payee wallet through the relayer (signs the stream's next state).
     Tip(TipArgs),
+    /// Payer: call an HTTP API that charges per call (HTTP 402, x402 v2 `micropay`
+    /// scheme), paying from your tab: prints the answer's body.
+    Pay(PayArgs),
     /// Payer: your tab's balance, withdrawal, and each stream's state.
     Balance(OwnerArgs),
     /// Payer: take unspent funds back, without the relayer's help.
@@ -202,6 +205,30 @@ pub struct TipArgs {
     pub payee: Pubkey,
     /// Amount in UI units (e.g. 0.001).
     pub amount: String,
+    /// Sign with this session key instead of the owner keypair.
+    #[arg(long)]
+    pub session_key: Option<PathBuf>,
+    /// The tab owner, when signing with a session key and no owner keypair at hand.
+    #[arg(long)]
+    pub owner: Option<Pubkey>,
+}
+
+#[derive(Args, Debug)]
+pub struct PayArgs {
+    /// The URL to call.
+    pub url: String,
+    /// The most one call may cost, in UI units (e.g. 0.01): a higher price is refused.
+    #[arg(long)]
+    pub max: String,
+    /// The HTTP method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// The request body, sent as is.
+    #[arg(long, short = 'd')]
+    pub data: Option<String>,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
     /// Sign with this session key instead of the owner keypair.
     #[arg(long)]
     pub session_key: Option<PathBuf>,

@@ -3,7 +3,7 @@ use micropay_cli::{
     admin,
     args::{Cli, Command, RelayerCommand},
     context::Context,
-    operator, payee, payer,
+    operator, paid, payee, payer,
 };
 
 fn main() {
@@ -40,6 +40,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deposit(args) => payer::deposit(&ctx, args).await,
         Command::Signer(command) => payer::signer(&ctx, command).await,
         Command::Tip(args) => payer::tip(&ctx, args).await,
+        Command::Pay(args) => paid::pay(&ctx, args).await,
         Command::Balance(args) => payer::balance(&ctx, args).await,
         Command::Withdraw(command) => payer::withdraw(&ctx, command).await,
         Command::Close(args) => payer::close(&ctx, args).await,

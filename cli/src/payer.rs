@@ -241,13 +241,19 @@ pub fn relayer_error(ctx: &Context, error: RelayerError) -> anyhow::Error {
     anyhow!("{error}\n{hint}")
 }
 
-pub async fn tip(ctx: &Context, args: TipArgs) -> anyhow::Result<()> {
-    let d = ctx.load().await?;
-    let key = match &args.session_key {
+/// The key that signs (a session key file, or the owner's keypair), the tab and the
+/// stream slot it signs for.
+pub(crate) async fn signing_stream(
+    ctx: &Context,
+    d: &Deployment,
+    session_key: Option<&std::path::Path>,
+    owner: Option<Pubkey>,
+) -> anyhow::Result<(solana_sdk::signature::Keypair, Pubkey, u8)> {
+    let key = match session_key {
         Some(path) => read_keypair(path)?,
         None => ctx.keypair()?,
     };
-    let owner = match (args.owner, &args.session_key) {
+    let owner = match (owner, session_key) {
         (Some(owner), _) => owner,
         (None, None) => key.pubkey(),
         (None, Some(_)) => ctx
@@ -255,7 +261,7 @@ pub async fn tip(ctx: &Context, args: TipArgs) -> anyhow::Result<()> {
             .context("signing with a session key: pass --owner <TAB_OWNER>")?
             .pubkey(),
     };
-    let (tab_address, tab) = tab_of(ctx, &d, &owner).await?;
+    let (tab_address, tab) = tab_of(ctx, d, &owner).await?;
     let now = ctx.cluster_time().await?;
     let slot = if key.pubkey() == owner {
         0
@@ -267,6 +273,13 @@ pub async fn tip(ctx: &Context, args: TipArgs) -> anyhow::Result<()> {
             )
         })?
     };
+    Ok((key, tab_address, slot))
+}
+
+pub async fn tip(ctx: &Context, args: TipArgs) -> anyhow::Result<()> {
+    let d = ctx.load().await?;
+    let (key, tab_address, slot) =
+        signing_stream(ctx, &d, args.session_key.as_deref(), args.owner).await?;
     let amount = d.parse(&args.amount)?;
     if amount == 0 {
         bail!("a tip must be more than zero");

@@ -1,6 +1,7 @@
 //! The Rust SDK for micropay: account readers, a deployment's addresses and
-//! instructions, token amounts in UI units, the relayer's HTTP client (tips, receipts)
-//! and a payee's watcher. It links neither the program nor the relayer server.
+//! instructions, token amounts in UI units, the relayer's HTTP client (tips, receipts),
+//! a payee's watcher, and a payer of HTTP 402 calls. It links neither the program nor
+//! the relayer server.
 //!
 //! The signed-message protocol is `micropay-protocol`, re-exported as [`protocol`];
 //! the program's interface is `micropay-interface`, re-exported as [`interface`].
@@ -8,6 +9,7 @@
 pub mod accounts;
 pub mod amount;
 pub mod deployment;
+pub mod pay;
 pub mod relayer;
 pub mod watcher;
 

@@ -153,6 +153,11 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         args.config,
         config.params_at(now).sequencer
     );
+    let genesis = chain
+        .genesis_hash()
+        .await
+        .context("fetching the genesis hash")?;
+    let network = micropay_api::x402::solana_network(&genesis.to_string());
     let metrics = Arc::new(Metrics::new());
     // Every settlement pass refreshes the tabs it settles; requests refetch a tab only
     // when it is unknown or older than this. A few seconds of staleness are safe for
@@ -206,6 +211,7 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
             sequencer: sequencer.clone(),
             reports: store,
             metrics,
+            network: network.into(),
             shutdown: shutdown_rx.clone(),
         },
         &args.cors_origins,

@@ -55,6 +55,8 @@ pub trait Chain: Send + Sync + 'static {
     async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<Simulation>;
     async fn send(&self, tx: &VersionedTransaction) -> ChainResult<Signature>;
     async fn statuses(&self, signatures: &[Signature]) -> ChainResult<Vec<TxStatus>>;
+    /// The cluster's genesis hash: it names the network (CAIP-2) in x402 messages.
+    async fn genesis_hash(&self) -> ChainResult<Hash>;
 }
 
 /// A program account of type `T`, if `account` holds one.
@@ -122,6 +124,10 @@ impl Chain for RpcChain {
 
     async fn slot(&self) -> ChainResult<u64> {
         self.client.get_slot().await.map_err(rpc)
+    }
+
+    async fn genesis_hash(&self) -> ChainResult<Hash> {
+        self.client.get_genesis_hash().await.map_err(rpc)
     }
 
     async fn rooted_slot(&self) -> ChainResult<u64> {

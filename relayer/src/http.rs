@@ -14,7 +14,7 @@ use axum::{
     Json, Router,
 };
 use micropay_api::{
-    routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
+    routes, x402, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
     SignedStreamJson, StreamStateJson, StreamView, MAX_BODY_BYTES, MAX_PAGE,
 };
 use serde::Deserialize;
@@ -35,6 +35,8 @@ pub struct AppState {
     pub sequencer: Arc<Sequencer>,
     pub reports: Arc<dyn ReportStore>,
     pub metrics: Arc<Metrics>,
+    /// The cluster's CAIP-2 id, as x402 messages name it.
+    pub network: Arc<str>,
     /// Turns true at shutdown: long-lived responses (event streams) end then, so that
     /// a graceful shutdown does not wait on them forever.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -51,6 +53,9 @@ pub fn router(state: AppState, cors_origins: &[String]) -> anyhow::Result<Router
         .route(routes::PAYEE_RECEIPTS, get(payee_receipts))
         .route(routes::PAYEE_RECEIPT_EVENTS, get(payee_receipt_events))
         .route(routes::METRICS, get(metrics))
+        .route(x402::routes::SUPPORTED, get(crate::x402::supported))
+        .route(x402::routes::VERIFY, post(crate::x402::verify))
+        .route(x402::routes::SETTLE, post(crate::x402::settle))
         .with_state(state);
     Ok(match cors(cors_origins)? {
         Some(cors) => router.layer(cors),
@@ -85,11 +90,11 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
 pub struct ApiError(ErrorResponse);
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self(ErrorResponse::new(code, message))
     }
 
-    fn malformed(message: impl Into<String>) -> Self {
+    pub(crate) fn malformed(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Malformed, message)
     }
 }
@@ -108,7 +113,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads a body of at most [`MAX_BODY_BYTES`] within [`BODY_TIMEOUT`], so that slow
 /// or oversized uploads get a JSON error and never hold a connection open.
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
         Err(_) => Err(ApiError::new(
             ErrorCode::Timeout,

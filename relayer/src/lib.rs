@@ -5,7 +5,7 @@
 //!
 //! Modules, one job each: [`domain`] (what is stored), [`store`] (storage traits by
 //! role and the SQL store), [`chain`] (RPC), [`intake`] (acceptance rules and the
-//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API),
+//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API), [`x402`] (the facilitator of HTTP 402 payments),
 //! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
 //! (flags and lifecycle).
 
@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod receipts;
 pub mod settlement;
+pub mod x402;
 
 pub mod store;

@@ -2,6 +2,11 @@
 //! (`micropay-api`), operations from the handlers. `api/openapi.json` is this document,
 //! checked in for other languages' generators; a test fails when it drifts.
 
+use micropay_api::x402::{
+    Amount, DeploymentExtra, FacilitatorRequest, MicropayExtra, PaymentPayload,
+    PaymentRequirements, ResourceInfo, SettleResponse, SupportedKind, SupportedResponse,
+    VerifyResponse,
+};
 use micropay_api::{
     EntryJson, ErrorBody, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts,
     ReceiptJson, SignedStreamJson, StreamStateJson, StreamStatus, StreamView,
@@ -27,15 +32,22 @@ use crate::http;
         http::payee_receipts,
         http::payee_receipt_events,
         http::metrics,
+        crate::x402::supported,
+        crate::x402::verify,
+        crate::x402::settle,
     ),
     components(schemas(
         EntryJson, StreamStateJson, SignedStreamJson, ReceiptJson, StreamView, StreamStatus,
         PayeeReceipt, PayeeReceipts, Health, ErrorCode, ErrorBody, ErrorResponse,
+        Amount, MicropayExtra, DeploymentExtra, PaymentRequirements, ResourceInfo, PaymentPayload,
+        FacilitatorRequest, VerifyResponse, SettleResponse, SupportedKind, SupportedResponse,
     )),
     tags(
         (name = "payer", description = "Streams: the next state to sign, and submitting it"),
         (name = "payee", description = "Receipts naming a wallet"),
         (name = "meta", description = "Health, metrics and this document"),
+        (name = "x402", description = "The x402 v2 facilitator of the `micropay` scheme: \
+            a facilitator client's base URL is the relayer's followed by `/x402`"),
     )
 )]
 struct ApiDoc;
@@ -79,6 +91,9 @@ mod tests {
             routes::PAYEE_RECEIPTS,
             routes::PAYEE_RECEIPT_EVENTS,
             routes::METRICS,
+            micropay_api::x402::routes::SUPPORTED,
+            micropay_api::x402::routes::VERIFY,
+            micropay_api::x402::routes::SETTLE,
         ] {
             assert!(
                 json["paths"][route].is_object(),
@@ -91,5 +106,6 @@ mod tests {
         }
         let entry = &json["components"]["schemas"]["EntryJson"]["properties"];
         assert_eq!(entry["amount"]["type"], "string");
+        assert_eq!(json["components"]["schemas"]["Amount"]["type"], "string");
     }
 }

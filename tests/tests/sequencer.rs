@@ -2,7 +2,8 @@
 //! receipts for every persisted state, concurrent streams of one tab, one writer per
 //! stream, the funds check across streams, intake refusing what the program refuses,
 //! receipts served and pushed to payees, settlement, and a lower state settled behind
-//! the relayer's back topped up from its receipts.
+//! the relayer's back topped up from its receipts; and HTTP 402 calls paid through
+//! the relayer as facilitator ([`paid_calls`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,6 +17,9 @@ use micropay_interface::{
 use micropay_protocol::{SignedStream, StreamState};
 use micropay_relayer::app::{start, RelayerArgs, Running};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+
+#[path = "sequencer/paid_calls.rs"]
+mod paid_calls;
 
 const FEE_BPS: u16 = 100;
 

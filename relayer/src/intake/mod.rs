@@ -69,6 +69,14 @@ struct Loaded {
     stored: Vec<StoredEpoch>,
 }
 
+/// The one tip a state adds over the stream's previous one, and the tab's owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub payer: Pubkey,
+    /// (payee wallet, amount)
+    pub tip: (Pubkey, u64),
+}
+
 /// A stream as the API shows it.
 pub struct StreamSnapshot {
     pub next: StreamState,
@@ -185,9 +193,51 @@ impl Sequencer {
         })
     }
 
+    /// The config as last read: its mint, and [`Self::required_fee_bps`].
+    pub async fn config(&self) -> Config {
+        self.config.get(self.chain.as_ref()).await
+    }
+
+    /// The lowest fee a new state may sign now.
+    pub async fn fee_bps(&self) -> u16 {
+        Self::required_fee_bps(&self.config().await)
+    }
+
+    /// Whether `submitted` would be receipted now, and if so the payment it adds (one
+    /// tip) and who pays it (the tab's owner). Receipts and stores nothing.
+    pub async fn verify(&self, submitted: &SignedStream) -> Result<Payment, IntakeError> {
+        let tab = submitted.state.tab;
+        let loaded = self.load(&tab).await?;
+        let checked = self.context(&loaded).check(tab, submitted)?;
+        self.payees
+            .check(
+                self.chain.as_ref(),
+                &self.config.address(),
+                &loaded.config,
+                &checked.tip.0,
+            )
+            .await?;
+        Ok(Payment {
+            payer: loaded.tab.owner,
+            tip: checked.tip,
+        })
+    }
+
     /// Checks, receipts and durably stores `submitted`; returns once it is on disk.
     pub async fn submit(&self, submitted: SignedStream) -> Result<Receipted, IntakeError> {
-        let result = self.try_submit(submitted).await;
+        self.submit_paying(submitted, None)
+            .await
+            .map(|(receipted, _)| receipted)
+    }
+
+    /// [`Self::submit`], refusing the state unless the tip it adds is `expected`
+    /// (payee, amount): how a paid call's payment is made final.
+    pub async fn submit_paying(
+        &self,
+        submitted: SignedStream,
+        expected: Option<(Pubkey, u64)>,
+    ) -> Result<(Receipted, Payment), IntakeError> {
+        let result = self.try_submit(submitted, expected).await;
         match &result {
             Ok(_) => self.metrics.tips_accepted.inc(),
             Err(error) => self
@@ -199,10 +249,21 @@ impl Sequencer {
         result
     }
 
-    async fn try_submit(&self, submitted: SignedStream) -> Result<Receipted, IntakeError> {
+    async fn try_submit(
+        &self,
+        submitted: SignedStream,
+        expected: Option<(Pubkey, u64)>,
+    ) -> Result<(Receipted, Payment), IntakeError> {
         let tab = submitted.state.tab;
         let loaded = self.load(&tab).await?;
         let checked = self.context(&loaded).check(tab, &submitted)?;
+        if let Some((payee, amount)) = expected.filter(|tip| *tip != checked.tip) {
+            return Err(Rejection::Policy(format!(
+                "the state pays {} to {}, not {amount} to {payee}",
+                checked.tip.1, checked.tip.0
+            ))
+            .into());
+        }
         self.payees
             .check(
                 self.chain.as_ref(),
@@ -214,6 +275,10 @@ impl Sequencer {
         let receipted = submitted
             .receipt(&self.key)
             .map_err(|e| IntakeError::Signing(e.to_string()))?;
+        let payment = Payment {
+            payer: loaded.tab.owner,
+            tip: checked.tip,
+        };
         let accepted = Accepted {
             receipted: receipted.clone(),
             previous_seq: checked.previous_seq,
@@ -227,6 +292,6 @@ impl Sequencer {
             .into());
         }
         self.receipts.publish(receipted.clone());
-        Ok(receipted)
+        Ok((receipted, payment))
     }
 }

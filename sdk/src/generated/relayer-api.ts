@@ -127,10 +127,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/x402/settle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receipts the payload's state if it pays `payTo` exactly `amount`; answers once it
+         *     is durable. `transaction` is the receipt (base58 `MPR2` signature).
+         */
+        post: operations["settle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x402/supported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The scheme, network and deployment this facilitator settles. */
+        get: operations["supported"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x402/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Whether the payload's state would be receipted now and pays `payTo` exactly
+         *     `amount`. Nothing is stored.
+         */
+        post: operations["verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A token amount in base units, a decimal string on the wire as x402 has it. */
+        Amount: string;
+        /** @description A `/supported` kind's `extra`: the deployment a resource server's offers name. */
+        DeploymentExtra: {
+            /** @description The config's mint: every offer's `asset`. */
+            asset: string;
+            config: string;
+            /** Format: int32 */
+            feeBps: number;
+            sequencer: string;
+        };
         EntryJson: {
             amount: string;
             /** @description The payee's wallet. */
@@ -146,11 +214,32 @@ export interface components {
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** @description The body of both `/x402/verify` and `/x402/settle`. */
+        FacilitatorRequest: {
+            paymentPayload: components["schemas"]["PaymentPayload"];
+            paymentRequirements: components["schemas"]["PaymentRequirements"];
+            /** Format: int32 */
+            x402Version: number;
+        };
         Health: {
             chain_reachable: boolean;
             config: string;
             sequencer: string;
             status: string;
+        };
+        /** @description The `micropay` scheme's `extra`: what a client needs to pay besides the price. */
+        MicropayExtra: {
+            /** @description The deployment (config account) whose tabs pay. */
+            config: string;
+            /**
+             * Format: int32
+             * @description The lowest fee, in basis points, a state must sign.
+             */
+            feeBps: number;
+            /** @description Where the client reads its stream's state (the relayer's base URL). */
+            relayer: string;
+            /** @description The sequencer whose receipt makes the payment final. */
+            sequencer: string;
         };
         /** @description The newest receipt of one stream epoch that names a payee. */
         PayeeReceipt: {
@@ -166,11 +255,52 @@ export interface components {
         PayeeReceipts: {
             receipts: components["schemas"]["PayeeReceipt"][];
         };
+        /** @description The client's answer: its stream's next state, signed, and the requirements it meets. */
+        PaymentPayload: {
+            accepted: components["schemas"]["PaymentRequirements"];
+            payload: components["schemas"]["SignedStreamJson"];
+            resource?: components["schemas"]["ResourceInfo"] | null;
+            /** Format: int32 */
+            x402Version: number;
+        };
+        /**
+         * @description What a resource server asks for: `amount` base units of `asset` (the config's mint)
+         *     to the wallet `payTo`.
+         */
+        PaymentRequirements: {
+            amount: components["schemas"]["Amount"];
+            asset: string;
+            extra: components["schemas"]["MicropayExtra"];
+            /** Format: int64 */
+            maxTimeoutSeconds: number;
+            /** @description CAIP-2, see [`solana_network`]. */
+            network: string;
+            payTo: string;
+            scheme: string;
+        };
         /** @description A receipted state: the signed state and the sequencer's `MPR2` signature over it. */
         ReceiptJson: components["schemas"]["SignedStreamJson"] & {
             receipt: string;
             /** @description The sequencer whose key signed `receipt`. */
             sequencer: string;
+        };
+        ResourceInfo: {
+            description?: string | null;
+            mimeType?: string | null;
+            url: string;
+        };
+        SettleResponse: {
+            errorMessage?: string | null;
+            errorReason?: string | null;
+            network: string;
+            payer?: string | null;
+            success: boolean;
+            /**
+             * @description The sequencer's receipt of the state (base58 `MPR2` signature); empty when
+             *     `success` is false. The state is final once receipted, and settles on chain in
+             *     a later batch.
+             */
+            transaction: string;
         };
         /** @description A state and its stream key's signature: what a payer submits. */
         SignedStreamJson: components["schemas"]["StreamStateJson"] & {
@@ -216,6 +346,31 @@ export interface components {
              *     requires a new state to sign.
              */
             next: components["schemas"]["StreamStateJson"];
+        };
+        SupportedKind: {
+            extra: components["schemas"]["DeploymentExtra"];
+            network: string;
+            scheme: string;
+            /** Format: int32 */
+            x402Version: number;
+        };
+        /**
+         * @description `GET /x402/supported`: the one kind this facilitator settles, and its signer (the
+         *     sequencer) per network.
+         */
+        SupportedResponse: {
+            extensions: string[];
+            kinds: components["schemas"]["SupportedKind"][];
+            signers: {
+                [key: string]: string[];
+            };
+        };
+        VerifyResponse: {
+            invalidMessage?: string | null;
+            invalidReason?: string | null;
+            isValid: boolean;
+            /** @description The paying tab's owner. */
+            payer?: string | null;
         };
     };
     responses: never;
@@ -505,6 +660,89 @@ export interface operations {
             };
             /** @description `internal` or `chain_unavailable` */
             "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    settle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacilitatorRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettleResponse"];
+                };
+            };
+            /** @description Not a facilitator request */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    supported: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportedResponse"];
+                };
+            };
+        };
+    };
+    verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacilitatorRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyResponse"];
+                };
+            };
+            /** @description Not a facilitator request */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
