@@ -4,15 +4,13 @@
 
 use std::{
     path::PathBuf,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, ensure, Context};
+use anyhow::{ensure, Context};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use micropay_client::relayer::RelayerClient;
-use micropay_relayer::app::RelayerArgs;
 use serde::Serialize;
 use solana_sdk::signer::Signer;
 
@@ -20,6 +18,8 @@ use crate::{
     compute::{
         capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost,
     },
+    paid::{self, PaidResults, PaidWorkload},
+    process::RelayerProcess,
     report::{settlement_report, wait_settled, SettlementReport},
     simulate::{self, Activity, Amount, Workload},
     Deployment, Devnet,
@@ -37,11 +37,14 @@ pub enum WorkloadName {
     Fans,
     /// Concurrent clients submitting for a fixed time.
     Ingest,
+    /// HTTP calls paid per call (x402 `micropay`) beside the same calls unpaid and
+    /// x402 `exact` (one transfer per call).
+    Paid,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Workloads to run (default: all four).
+    /// Workloads to run (default: all).
     #[arg(value_enum)]
     pub workloads: Vec<WorkloadName>,
     /// Where to write the results as JSON.
@@ -59,6 +62,18 @@ pub struct BenchArgs {
     /// The config's fee, basis points.
     #[arg(long, default_value_t = 100)]
     pub fee_bps: u16,
+    /// Calls the paid workload pays for.
+    #[arg(long, default_value_t = 10_000)]
+    pub paid_calls: usize,
+    /// The paid workload's concurrent clients (each pays from its own stream).
+    #[arg(long, default_value_t = 16)]
+    pub paid_clients: usize,
+    /// Calls per second the paid workload offers, in all (0: as fast as they go).
+    #[arg(long, default_value_t = 1_000)]
+    pub paid_rate: u64,
+    /// Calls the paid workload's x402 `exact` baseline pays, one transfer each.
+    #[arg(long, default_value_t = 500)]
+    pub exact_calls: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,112 +108,7 @@ pub struct BenchResults {
     pub command: String,
     pub compute: Option<ComputeResults>,
     pub rows: Vec<BenchRow>,
-}
-
-/// The relayer program as a child process.
-struct RelayerProcess {
-    child: Child,
-    url: String,
-}
-
-impl RelayerProcess {
-    async fn spawn(args: &RelayerArgs) -> anyhow::Result<Self> {
-        let program = std::env::current_exe()?
-            .parent()
-            .context("the executable's directory")?
-            .join("micropay-relayer");
-        ensure!(
-            program.exists(),
-            "{} is missing: build it with `cargo build -p micropay-relayer`",
-            program.display()
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let child = Command::new(&program)
-            .args(["--url", &args.url, "--keypair"])
-            .arg(&args.keypair)
-            .args(["--config", &args.config.to_string()])
-            .args(["--store-url", &args.store_url])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--settle-max-age-secs",
-                &args.settle_max_age_secs.to_string(),
-            ])
-            .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
-            .args([
-                "--settle-horizon-secs",
-                &args.settle_horizon_secs.to_string(),
-            ])
-            .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
-            .env(
-                "RUST_LOG",
-                std::env::var("MICROPAY_RELAYER_LOG")
-                    .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
-            )
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting the relayer process")?;
-        let process = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let health = format!("{}{}", process.url, micropay_api::routes::HEALTH);
-        for _ in 0..300 {
-            if reqwest::get(&health)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(process);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("the relayer process did not come up")
-    }
-
-    fn signal(&self, signal: libc::c_int) -> anyhow::Result<()> {
-        // SAFETY: signalling our own child process by its pid.
-        ensure!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) } == 0,
-            "signal not delivered"
-        );
-        Ok(())
-    }
-
-    /// CPU time the process has used, seconds.
-    fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the parenthesised command name; utime and stime are 14 and 15.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .context("malformed /proc stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-        // SAFETY: sysconf has no preconditions.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        Ok(ticks / per_second)
-    }
-
-    /// Peak resident memory, MiB.
-    fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .context("no VmHWM in /proc status")?;
-        Ok(kib / 1024.0)
-    }
-
-    async fn stop(mut self) -> anyhow::Result<()> {
-        self.signal(libc::SIGTERM)?;
-        let status = tokio::task::spawn_blocking(move || self.child.wait()).await??;
-        ensure!(status.success(), "the relayer exited with {status}");
-        Ok(())
-    }
+    pub paid: Option<PaidResults>,
 }
 
 pub fn machine() -> String {
@@ -252,6 +162,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
             )
         }
         WorkloadName::Compute => unreachable!("measured in solana-program-test"),
+        WorkloadName::Paid => unreachable!("run by `paid::run`"),
         WorkloadName::Ingest => (
             args.clients * 4,
             16,
@@ -356,6 +267,10 @@ pub fn table(results: &BenchResults) -> String {
         out.push_str(&capacity_table(&compute.capacity));
         out.push('\n');
     }
+    if let Some(paid) = &results.paid {
+        out.push_str(&paid::table(paid));
+        out.push('\n');
+    }
     if results.rows.is_empty() {
         return out;
     }
@@ -396,13 +311,29 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
             WorkloadName::Stream,
             WorkloadName::Fans,
             WorkloadName::Ingest,
+            WorkloadName::Paid,
         ]
     } else {
         args.workloads.clone()
     };
     let mut compute = None;
     let mut rows = Vec::new();
+    let mut paid = None;
     for name in workloads {
+        if name == WorkloadName::Paid {
+            let workload = PaidWorkload {
+                calls: args.paid_calls,
+                clients: args.paid_clients,
+                rate: args.paid_rate,
+                exact_calls: args.exact_calls,
+            };
+            paid = Some(
+                paid::run(&workload, args.fee_bps)
+                    .await
+                    .context("workload Paid")?,
+            );
+            continue;
+        }
         if name == WorkloadName::Compute {
             eprintln!("[Compute] every instruction on the bytecode in solana-program-test");
             compute = Some(ComputeResults {
@@ -422,6 +353,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         compute,
         rows,
+        paid,
     };
     let value = serde_json::to_value(&results)?;
     std::fs::write(&args.json, serde_json::to_string_pretty(&value)?)
@@ -432,7 +364,11 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
         println!("{}", table(&results));
     }
     ensure!(
-        results.rows.iter().all(|r| r.settlement.payouts_match),
+        results.rows.iter().all(|r| r.settlement.payouts_match)
+            && results
+                .paid
+                .as_ref()
+                .is_none_or(|p| p.settlement.payouts_match),
         "some payouts do not match the chain"
     );
     Ok(())

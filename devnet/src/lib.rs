@@ -9,6 +9,8 @@ pub mod bench;
 pub mod bytecode;
 pub mod compute;
 pub mod demo;
+pub mod paid;
+pub mod process;
 pub mod report;
 pub mod simulate;
 pub mod web;

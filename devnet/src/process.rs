@@ -1,0 +1,116 @@
+//! The relayer program as a child process of the benchmark (the `micropay-relayer`
+//! program beside this one), so that its CPU and memory are measured apart.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{bail, ensure, Context};
+use micropay_relayer::app::RelayerArgs;
+
+/// The relayer program as a child process.
+pub struct RelayerProcess {
+    child: Child,
+    pub url: String,
+}
+
+impl RelayerProcess {
+    pub async fn spawn(args: &RelayerArgs) -> anyhow::Result<Self> {
+        let program = std::env::current_exe()?
+            .parent()
+            .context("the executable's directory")?
+            .join("micropay-relayer");
+        ensure!(
+            program.exists(),
+            "{} is missing: build it with `cargo build -p micropay-relayer`",
+            program.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(&program)
+            .args(["--url", &args.url, "--keypair"])
+            .arg(&args.keypair)
+            .args(["--config", &args.config.to_string()])
+            .args(["--store-url", &args.store_url])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--settle-max-age-secs",
+                &args.settle_max_age_secs.to_string(),
+            ])
+            .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
+            .args([
+                "--settle-horizon-secs",
+                &args.settle_horizon_secs.to_string(),
+            ])
+            .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
+            .env(
+                "RUST_LOG",
+                std::env::var("MICROPAY_RELAYER_LOG")
+                    .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
+            )
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting the relayer process")?;
+        let process = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let health = format!("{}{}", process.url, micropay_api::routes::HEALTH);
+        for _ in 0..300 {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(process);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the relayer process did not come up")
+    }
+
+    pub fn signal(&self, signal: libc::c_int) -> anyhow::Result<()> {
+        // SAFETY: signalling our own child process by its pid.
+        ensure!(
+            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) } == 0,
+            "signal not delivered"
+        );
+        Ok(())
+    }
+
+    /// CPU time the process has used, seconds.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the parenthesised command name; utime and stime are 14 and 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .context("malformed /proc stat")?
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Ok(ticks / per_second)
+    }
+
+    /// Peak resident memory, MiB.
+    pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .context("no VmHWM in /proc status")?;
+        Ok(kib / 1024.0)
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.signal(libc::SIGTERM)?;
+        let status = tokio::task::spawn_blocking(move || self.child.wait()).await??;
+        ensure!(status.success(), "the relayer exited with {status}");
+        Ok(())
+    }
+}
