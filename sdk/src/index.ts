@@ -2,6 +2,7 @@
 // shapes and client.
 
 export * from './accounts.js';
+export * from './pay.js';
 export * from './payee.js';
 export * from './program.js';
 export * from './protocol.js';

@@ -31,7 +31,7 @@ export function u64(text: string): bigint {
   return value;
 }
 
-function signatureBytes(text: string): Uint8Array {
+export function signatureBytes(text: string): Uint8Array {
   const bytes = fromBase58.encode(text) as Uint8Array;
   if (bytes.length !== 64) throw new Error('not a base58 64-byte signature');
   return bytes;

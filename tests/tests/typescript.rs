@@ -7,7 +7,10 @@
 //! - the tip widget in a real browser: the web demo (validator, relayer, a demo
 //!   wallet with a real keypair) driven by the Playwright test in `sdk/browser/`
 //!   with Debian's Chromium, headless. Playwright's verdict is the test's; the chain
-//!   is checked here too.
+//!   is checked here too;
+//! - an agent paying per call (`sdk/examples/paid-agent.ts`): `micropayFetch`, on
+//!   `@x402/core`'s client and `@x402/fetch`, against an API behind the Rust paywall,
+//!   from three workers with a stream each.
 //!
 //! Needs the SDK built (`npm --prefix sdk ci && npm --prefix sdk run build`) and
 //! Chromium installed; `./scripts/test` does both first. One test binary for both:
@@ -27,7 +30,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 const FEE_BPS: u16 = 100;
 
-/// The two tests each run a validator, a relayer and Node (one of them Chromium too):
+/// The tests each run a validator, a relayer and Node (one of them Chromium too):
 /// one at a time, so that two cores serve each of them in turn.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -233,4 +236,92 @@ async fn the_tip_widget_tips_from_chromium_and_the_creator_is_paid() {
         gross - gross / 100
     );
     demo.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_typescript_agent_pays_per_call_from_parallel_streams() {
+    const PRICE: u64 = 1_000;
+    const CALLS: usize = 8;
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let devnet = Devnet::start().await.expect("validator");
+    let deployment = Deployment::create(&devnet, FEE_BPS)
+        .await
+        .expect("deployment");
+    let dir = tempfile::tempdir().unwrap();
+    let relayer = start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
+        .await
+        .expect("relayer");
+    let base = format!("http://{}", relayer.addr);
+    let (owner, owner_account) = deployment.payee(&devnet).await.unwrap();
+    let receipts = micropay_paywall::ReceiptLog::open(dir.path().join("kept.jsonl"))
+        .await
+        .unwrap();
+    let paywall = micropay_paywall::Paywall::connect(&base, owner.pubkey(), receipts)
+        .await
+        .unwrap();
+    let app = axum::Router::new().route(
+        "/fortune",
+        axum::routing::get(|| async { "a fortune" }).layer(paywall.price(PRICE, "a fortune")),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}/fortune", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // The agent's tab, and one session key per worker in slots 1 to 3.
+    let payer = deployment.payer(&devnet, 100_000).await.unwrap();
+    let expires = devnet.unix_time().await.unwrap() + 86_400;
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(sdk_example("paid-agent.js"))
+        .args(["--url", &api])
+        .args(["--config", &deployment.config.to_string()])
+        .args(["--sequencer", &deployment.sequencer.pubkey().to_string()])
+        .args(["--tab", &payer.tab.to_string()])
+        .args(["--max", &PRICE.to_string()])
+        .args(["--calls", &CALLS.to_string()]);
+    for slot in 1..=3u8 {
+        let key = Keypair::new();
+        deployment
+            .add_session(&devnet, &payer, slot, &key.pubkey(), expires, 50_000)
+            .await
+            .unwrap();
+        command.args(["--worker", &format!("{slot}:{}", hex(key.secret_bytes()))]);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("node finishes")
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the paying agent failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Every call paid once, each worker on its own stream, seq 1 to CALLS.
+    assert_eq!(report["calls"], 3 * CALLS);
+    for slot in 1..=3u64 {
+        let seqs: Vec<u64> = report["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["slot"] == slot)
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=CALLS as u64).collect::<Vec<_>>(), "slot {slot}");
+    }
+
+    // Settled: the API's owner gets every call's price, net of the fee.
+    relayer.settle_now();
+    let expected = 3 * net(CALLS as u64 * PRICE);
+    for _ in 0..600 {
+        if devnet.token_balance(&owner_account).await.unwrap() == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        devnet.token_balance(&owner_account).await.unwrap(),
+        expected
+    );
+    relayer.shutdown().await;
 }
