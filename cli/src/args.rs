@@ -216,7 +216,8 @@ pub struct TipArgs {
 #[derive(Args, Debug)]
 pub struct PayArgs {
     /// The URL to call.
-    pub url: String,
+    #[arg(value_name = "URL")]
+    pub target: String,
     /// The most one call may cost, in UI units (e.g. 0.01): a higher price is refused.
     #[arg(long)]
     pub max: String,

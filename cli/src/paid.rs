@@ -25,7 +25,7 @@ pub async fn pay(ctx: &Context, args: PayArgs) -> anyhow::Result<()> {
         .method
         .parse()
         .map_err(|_| anyhow!("not an HTTP method: {}", args.method))?;
-    let mut request = payer.http().request(method, &args.url);
+    let mut request = payer.http().request(method, &args.target);
     for header in &args.headers {
         let (name, value) = header
             .split_once(':')
@@ -39,7 +39,7 @@ pub async fn pay(ctx: &Context, args: PayArgs) -> anyhow::Result<()> {
         PayError::Relayer(error) => relayer_error(ctx, error),
         PayError::TooExpensive { price, .. } => anyhow!(
             "{} asks {} per call, more than --max {}",
-            args.url,
+            args.target,
             d.format(price),
             args.max
         ),
@@ -50,7 +50,7 @@ pub async fn pay(ctx: &Context, args: PayArgs) -> anyhow::Result<()> {
         .response
         .text()
         .await
-        .with_context(|| format!("reading the answer of {}", args.url))?;
+        .with_context(|| format!("reading the answer of {}", args.target))?;
     match ctx.output {
         Output::Json => {
             let paid = answer.paid.as_ref().map(|paid| {
@@ -78,7 +78,7 @@ pub async fn pay(ctx: &Context, args: PayArgs) -> anyhow::Result<()> {
         }
     }
     if !status.is_success() {
-        bail!("{} answered {status}", args.url);
+        bail!("{} answered {status}", args.target);
     }
     Ok(())
 }

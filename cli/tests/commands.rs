@@ -2,11 +2,13 @@
 //! a relayer: an admin creates a deployment and proposes a change, a payer opens and
 //! funds a tab, registers a session key and tips on two streams, a payee reads its
 //! receipts and settles them itself with `watch` (the sequencer being late), anyone
-//! sweeps the fees, and mistakes get errors that say what to do.
+//! sweeps the fees, and mistakes get errors that say what to do; and `pay` calls an
+//! API behind the paywall, paying within its limit.
 
 use std::{path::Path, process::Command};
 
 use micropay_devnet::{Deployment, Devnet};
+use micropay_paywall::{Paywall, ReceiptLog};
 use serde_json::Value;
 use solana_sdk::{
     pubkey::Pubkey,
@@ -278,5 +280,67 @@ async fn admin_payer_payee_and_operator_commands() {
     assert!(cli
         .fails(&payer_file, &["signer", "remove", &session_key])
         .contains("no longer live"));
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pay_calls_a_paid_api_within_its_limit() {
+    let devnet = Devnet::start().await.unwrap();
+    let deployment = Deployment::create(&devnet, 100).await.unwrap();
+    let payer = deployment.payer(&devnet, 1_000_000).await.unwrap();
+    let (owner, _) = deployment.payee(&devnet).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let relayer =
+        micropay_relayer::app::start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
+            .await
+            .unwrap();
+    let base = format!("http://{}", relayer.addr);
+    let kept = dir.path().join("kept.jsonl");
+    let paywall = Paywall::connect(
+        &base,
+        owner.pubkey(),
+        ReceiptLog::open(&kept).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/paid",
+            axum::routing::get(|| async { "paid content" }).layer(paywall.price(1_000, "paid")),
+        )
+        .route("/free", axum::routing::get(|| async { "free content" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let cli = Cli {
+        url: devnet.rpc_url(),
+        relayer: base,
+        config: Some(deployment.config),
+    };
+    let payer_file = keypair_file(dir.path(), "payer.json", &payer.owner);
+    let paid_url = format!("{api}/paid");
+
+    // Each call pays 0.001 from the owner's stream; the second extends the first.
+    for seq in 1..=2 {
+        let paid = cli.ok(&payer_file, &["pay", &paid_url, "--max", "0.001"]);
+        assert_eq!(paid["status"], 200);
+        assert_eq!(paid["body"], "paid content");
+        assert_eq!(paid["paid"]["amount"], 1_000);
+        assert_eq!(paid["paid"]["pay_to"], owner.pubkey().to_string());
+        assert_eq!(paid["paid"]["receipt"]["seq"], seq);
+        assert_eq!(paid["paid"]["receipt"]["total"], (seq * 1_000).to_string());
+    }
+    assert_eq!(std::fs::read_to_string(&kept).unwrap().lines().count(), 2);
+    // A free call pays nothing; a price above --max is refused before signing.
+    let free = cli.ok(
+        &payer_file,
+        &["pay", &format!("{api}/free"), "--max", "0.001"],
+    );
+    assert_eq!(free["body"], "free content");
+    assert_eq!(free["paid"], Value::Null);
+    assert!(cli
+        .fails(&payer_file, &["pay", &paid_url, "--max", "0.0009"])
+        .contains("more than --max"));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap().lines().count(), 2);
     relayer.shutdown().await;
 }
