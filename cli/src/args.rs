@@ -282,6 +282,10 @@ pub struct WatchArgs {
     /// One pass, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Also keep the receipts in this file (JSON lines, as a paywall's `ReceiptLog`
+    /// writes them), and go on without the relayer when it does not answer.
+    #[arg(long)]
+    pub receipts: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,11 +1,13 @@
 //! The payee's commands: the receipts naming its wallet, a watcher that settles them
 //! when the sequencer does not, and withdrawing a credit.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use anyhow::{bail, Context as _};
-use micropay_api::{PayeeReceipt, StreamStatus, MAX_PAGE};
-use micropay_client::{accounts, interface::client as builders, watcher::Watcher};
+use micropay_api::{PayeeReceipt, ReceiptJson, StreamStatus, MAX_PAGE};
+use micropay_client::{
+    accounts, interface::client as builders, protocol::Receipted, watcher::Watcher,
+};
 use serde_json::json;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
@@ -119,7 +121,20 @@ pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
     let mut settled = Vec::new();
     loop {
         let now = ctx.cluster_time().await?;
-        let kept = watcher.collect(now).await.context("collecting receipts")?;
+        let mut kept = 0;
+        if let Some(path) = &args.receipts {
+            for receipted in read_receipt_log(path)? {
+                kept += usize::from(watcher.keep(receipted, now));
+            }
+        }
+        kept += match watcher.collect(now).await {
+            Ok(kept) => kept,
+            Err(error) if args.receipts.is_some() => {
+                eprintln!("relayer: {error}; going on with the receipts in the file");
+                0
+            }
+            Err(error) => return Err(error).context("collecting receipts"),
+        };
         let sent = watcher.settle_due(now).await.context("settling")?;
         for tx in &sent {
             if !args.once {
@@ -146,6 +161,25 @@ pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
             _ = tokio::time::sleep(Duration::from_secs(args.interval)) => {}
         }
     }
+}
+
+/// The receipts in a JSON-lines file; the watcher keeps those that are the
+/// sequencer's and name the wallet.
+fn read_receipt_log(path: &Path) -> anyhow::Result<Vec<Receipted>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading receipts from {}", path.display()))?;
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            let json: ReceiptJson = serde_json::from_str(line)
+                .with_context(|| format!("{} line {}: not a receipt", path.display(), n + 1))?;
+            let (receipted, _) = json
+                .to_receipted()
+                .with_context(|| format!("{} line {}", path.display(), n + 1))?;
+            Ok(receipted)
+        })
+        .collect()
 }
 
 pub async fn credit(ctx: &Context, command: CreditCommand) -> anyhow::Result<()> {

@@ -3,7 +3,8 @@
 //! funds a tab, registers a session key and tips on two streams, a payee reads its
 //! receipts and settles them itself with `watch` (the sequencer being late), anyone
 //! sweeps the fees, and mistakes get errors that say what to do; and `pay` calls an
-//! API behind the paywall, paying within its limit.
+//! API behind the paywall, paying within its limit, and the API's owner settles the
+//! receipts its paywall kept with `watch --receipts` once the relayer is gone.
 
 use std::{path::Path, process::Command};
 
@@ -288,7 +289,8 @@ async fn pay_calls_a_paid_api_within_its_limit() {
     let devnet = Devnet::start().await.unwrap();
     let deployment = Deployment::create(&devnet, 100).await.unwrap();
     let payer = deployment.payer(&devnet, 1_000_000).await.unwrap();
-    let (owner, _) = deployment.payee(&devnet).await.unwrap();
+    let (owner, owner_account) = deployment.payee(&devnet).await.unwrap();
+    devnet.fund(&owner.pubkey(), 1_000_000_000).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let relayer =
         micropay_relayer::app::start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
@@ -342,5 +344,20 @@ async fn pay_calls_a_paid_api_within_its_limit() {
         .fails(&payer_file, &["pay", &paid_url, "--max", "0.0009"])
         .contains("more than --max"));
     assert_eq!(std::fs::read_to_string(&kept).unwrap().lines().count(), 2);
+
+    // The relayer goes away unsettled: the API's owner settles the receipts its
+    // paywall kept, with the chain alone.
     relayer.shutdown().await;
+    let owner_file = keypair_file(dir.path(), "owner.json", &owner);
+    let kept_arg = kept.to_str().unwrap();
+    let watched = cli.ok(
+        &owner_file,
+        &["watch", "--once", "--patience", "0", "--receipts", kept_arg],
+    );
+    assert_eq!(watched["kept"], 2);
+    assert_eq!(watched["settled"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        devnet.token_balance(&owner_account).await.unwrap(),
+        2_000 - 2_000 * 100 / 10_000
+    );
 }

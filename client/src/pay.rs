@@ -2,13 +2,14 @@
 //! the offer of its own deployment, signs its stream's next state paying the offer's
 //! `payTo` its `amount`, retries with `PAYMENT-SIGNATURE`, and checks the sequencer's
 //! receipt in `PAYMENT-RESPONSE`. A [`Payer`] is its stream's only writer, so it keeps
-//! the last receipted state and asks the relayer only when that state is refused.
+//! the last receipted state and asks the relayer only when that state is refused; and
+//! it pays a route it paid before upfront, without the 402 round trip.
 
-use std::str::FromStr;
+use std::{collections::HashMap, str::FromStr};
 
 use micropay_api::x402::{
-    decode_header, encode_header, headers, PaymentPayload, PaymentRequired, PaymentRequirements,
-    SettleResponse, SCHEME, X402_VERSION,
+    decode_header, encode_header, headers, reasons, PaymentPayload, PaymentRequired,
+    PaymentRequirements, ResourceInfo, SettleResponse, SCHEME, X402_VERSION,
 };
 use micropay_api::SignedStreamJson;
 use micropay_protocol::{Receipted, SignedStream, StreamState};
@@ -63,6 +64,8 @@ pub struct Payer<S> {
     limit: u64,
     /// The state the next payment extends: the last this payer had receipted.
     last: Mutex<Option<StreamState>>,
+    /// The offer each route (method and URL) was last paid at.
+    offers: Mutex<HashMap<String, (ResourceInfo, PaymentRequirements)>>,
 }
 
 impl<S: Signer + Send + Sync> Payer<S> {
@@ -84,6 +87,7 @@ impl<S: Signer + Send + Sync> Payer<S> {
             slot,
             limit,
             last: Mutex::new(None),
+            offers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -95,8 +99,33 @@ impl<S: Signer + Send + Sync> Payer<S> {
         self.send(self.http.get(url)).await
     }
 
-    /// Sends `request`; pays and sends it again if the answer is a 402 this payer can pay.
+    /// Sends `request`; pays and sends it again if the answer is a 402 this payer can
+    /// pay. A route paid before is paid upfront at its last price; a 402 saying that
+    /// price is no longer the offer sends it the long way again.
     pub async fn send(&self, request: RequestBuilder) -> Result<PaidResponse, PayError> {
+        let route = request
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .map(|r| format!("{} {}", r.method(), r.url()))
+            .ok_or(PayError::NotRepeatable)?;
+        let known = self.offers.lock().await.get(&route).cloned();
+        if let Some((resource, offer)) = known {
+            match self
+                .pay(
+                    request.try_clone().ok_or(PayError::NotRepeatable)?,
+                    &resource,
+                    &offer,
+                )
+                .await
+            {
+                Err(PayError::Refused { reason, .. })
+                    if reason == reasons::ACCEPTED_REQUIREMENTS_MISMATCH =>
+                {
+                    self.offers.lock().await.remove(&route);
+                }
+                paid => return paid,
+            }
+        }
         let first = request
             .try_clone()
             .ok_or(PayError::NotRepeatable)?
@@ -110,8 +139,15 @@ impl<S: Signer + Send + Sync> Payer<S> {
         }
         let required: PaymentRequired = header(&first, headers::PAYMENT_REQUIRED)?
             .ok_or_else(|| PayError::BadAnswer("a 402 without PAYMENT-REQUIRED".into()))?;
-        let offer = self.offer(&required)?;
-        self.pay(request, &required, offer).await
+        let offer = self.offer(&required)?.clone();
+        let paid = self.pay(request, &required.resource, &offer).await?;
+        if paid.paid.is_some() {
+            self.offers
+                .lock()
+                .await
+                .insert(route, (required.resource, offer));
+        }
+        Ok(paid)
     }
 
     /// The offer this payer can take: its scheme, deployment and sequencer, within
@@ -141,7 +177,7 @@ impl<S: Signer + Send + Sync> Payer<S> {
     async fn pay(
         &self,
         request: RequestBuilder,
-        required: &PaymentRequired,
+        resource: &ResourceInfo,
         offer: &PaymentRequirements,
     ) -> Result<PaidResponse, PayError> {
         let pay_to = Pubkey::from_str(&offer.pay_to).map_err(|_| {
@@ -163,7 +199,7 @@ impl<S: Signer + Send + Sync> Payer<S> {
                 .map_err(|e| PayError::BadAnswer(format!("signing: {e}")))?;
             let payload = PaymentPayload {
                 x402_version: X402_VERSION,
-                resource: Some(required.resource.clone()),
+                resource: Some(resource.clone()),
                 accepted: offer.clone(),
                 payload: SignedStreamJson::from(&signed),
             };

@@ -124,7 +124,8 @@ impl Watcher {
             .collect()
     }
 
-    /// Keeps a receipt if it is the sequencer's and names this wallet.
+    /// Keeps a receipt if it is the sequencer's, names this wallet and is new; says
+    /// whether it was kept.
     pub fn keep(&mut self, receipted: Receipted, now: i64) -> bool {
         let state = receipted.state();
         if !state.entries.contains_key(&self.wallet.pubkey())
@@ -133,11 +134,12 @@ impl Watcher {
             return false;
         }
         let id = (state.tab, state.incarnation, state.slot, state.epoch);
-        self.receipts
-            .entry(id)
-            .or_default()
-            .entry(state.seq)
-            .or_insert((receipted, now));
+        let seq = state.seq;
+        let held = self.receipts.entry(id).or_default();
+        if held.contains_key(&seq) {
+            return false;
+        }
+        held.insert(seq, (receipted, now));
         true
     }
 

@@ -50,6 +50,20 @@ fn sdk_example(name: &str) -> PathBuf {
     path
 }
 
+/// Runs a Node example to its end (two minutes at most); fails the test if it fails.
+async fn run_node(mut command: tokio::process::Command, what: &str) -> std::process::Output {
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("node finishes")
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -96,15 +110,7 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
     for (payee, amount) in &tips {
         command.args(["--tip", &format!("{payee}:{amount}")]);
     }
-    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
-        .await
-        .expect("node finishes")
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the SDK agent failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run_node(command, "the SDK agent").await;
     let stdout = String::from_utf8(output.stdout).unwrap();
     let mut lines = stdout.lines();
     let session: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
@@ -287,15 +293,7 @@ async fn a_typescript_agent_pays_per_call_from_parallel_streams() {
             .unwrap();
         command.args(["--worker", &format!("{slot}:{}", hex(key.secret_bytes()))]);
     }
-    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
-        .await
-        .expect("node finishes")
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the paying agent failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run_node(command, "the paying agent").await;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // Every call paid once, each worker on its own stream, seq 1 to CALLS.
     assert_eq!(report["calls"], 3 * CALLS);

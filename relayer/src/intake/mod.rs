@@ -14,7 +14,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 use cache::PayeeError;
 pub use cache::{ConfigCache, PayeeCache, TabCache};
-use rules::{Rejection, TabContext};
+use rules::{Checked, Rejection, TabContext};
 
 use crate::{
     chain::{Chain, ChainError},
@@ -36,7 +36,25 @@ pub enum IntakeError {
     Signing(String),
 }
 
+/// A refusal that a tab newer than this may lift is checked again against the chain;
+/// at most once per this interval per tab, so refused requests cannot flood the RPC.
+const RECHECK_AFTER: Duration = Duration::from_millis(250);
+
 impl IntakeError {
+    /// Refusals a key, a deposit or a cap added on chain since the tab was cached
+    /// would lift.
+    fn tab_may_be_stale(&self) -> bool {
+        matches!(
+            self,
+            IntakeError::Rejected(
+                Rejection::UnknownStream(_)
+                    | Rejection::BadSignature
+                    | Rejection::InsufficientFunds { .. }
+                    | Rejection::Policy(_)
+            )
+        )
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             IntakeError::Rejected(rejection) => rejection.code(),
@@ -150,16 +168,20 @@ impl Sequencer {
         config.params.fee_bps.get().max(pending)
     }
 
-    /// What intake checks a state of `tab` against: the config, the tab as on chain,
-    /// and the tab's stored epochs.
-    async fn load(&self, tab: &Pubkey) -> Result<Loaded, IntakeError> {
+    /// What intake checks a state of `tab` against: the config, the tab as on chain
+    /// (read at most `tab_age` ago), and the tab's stored epochs.
+    async fn load(&self, tab: &Pubkey, tab_age: Option<Duration>) -> Result<Loaded, IntakeError> {
         let config = self.config.get(self.chain.as_ref()).await;
         let unknown = || Rejection::UnknownStream(format!("{tab} is not a tab of this config"));
-        let chain_tab = self
-            .tabs
-            .get(self.chain.as_ref(), tab)
-            .await?
-            .ok_or_else(unknown)?;
+        let chain_tab = match tab_age {
+            Some(age) => {
+                self.tabs
+                    .get_younger_than(self.chain.as_ref(), tab, age)
+                    .await
+            }
+            None => self.tabs.get(self.chain.as_ref(), tab).await,
+        }?
+        .ok_or_else(unknown)?;
         if chain_tab.config != self.config.address() {
             return Err(unknown().into());
         }
@@ -183,7 +205,20 @@ impl Sequencer {
 
     /// The state the stream's next tip must extend.
     pub async fn stream(&self, stream: StreamKey) -> Result<StreamSnapshot, IntakeError> {
-        let loaded = self.load(&stream.tab).await?;
+        match self.snapshot(stream, None).await {
+            Err(error) if error.tab_may_be_stale() => {
+                self.snapshot(stream, Some(RECHECK_AFTER)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn snapshot(
+        &self,
+        stream: StreamKey,
+        tab_age: Option<Duration>,
+    ) -> Result<StreamSnapshot, IntakeError> {
+        let loaded = self.load(&stream.tab, tab_age).await?;
         let context = self.context(&loaded);
         let (next, _) = context.base(stream.tab, stream.slot)?;
         Ok(StreamSnapshot {
@@ -203,11 +238,25 @@ impl Sequencer {
         Self::required_fee_bps(&self.config().await)
     }
 
-    /// Whether `submitted` would be receipted now, and if so the payment it adds (one
-    /// tip) and who pays it (the tab's owner). Receipts and stores nothing.
-    pub async fn verify(&self, submitted: &SignedStream) -> Result<Payment, IntakeError> {
+    /// The rules against the chain and the store, then the payee: what `verify` and
+    /// `submit` both check. A refusal a newer tab could lift is checked again against
+    /// the chain.
+    async fn admit(&self, submitted: &SignedStream) -> Result<(Checked, Payment), IntakeError> {
+        match self.admit_with(submitted, None).await {
+            Err(error) if error.tab_may_be_stale() => {
+                self.admit_with(submitted, Some(RECHECK_AFTER)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn admit_with(
+        &self,
+        submitted: &SignedStream,
+        tab_age: Option<Duration>,
+    ) -> Result<(Checked, Payment), IntakeError> {
         let tab = submitted.state.tab;
-        let loaded = self.load(&tab).await?;
+        let loaded = self.load(&tab, tab_age).await?;
         let checked = self.context(&loaded).check(tab, submitted)?;
         self.payees
             .check(
@@ -217,10 +266,17 @@ impl Sequencer {
                 &checked.tip.0,
             )
             .await?;
-        Ok(Payment {
+        let payment = Payment {
             payer: loaded.tab.owner,
             tip: checked.tip,
-        })
+        };
+        Ok((checked, payment))
+    }
+
+    /// Whether `submitted` would be receipted now, and if so the payment it adds (one
+    /// tip) and who pays it (the tab's owner). Receipts and stores nothing.
+    pub async fn verify(&self, submitted: &SignedStream) -> Result<Payment, IntakeError> {
+        self.admit(submitted).await.map(|(_, payment)| payment)
     }
 
     /// Checks, receipts and durably stores `submitted`; returns once it is on disk.
@@ -254,9 +310,7 @@ impl Sequencer {
         submitted: SignedStream,
         expected: Option<(Pubkey, u64)>,
     ) -> Result<(Receipted, Payment), IntakeError> {
-        let tab = submitted.state.tab;
-        let loaded = self.load(&tab).await?;
-        let checked = self.context(&loaded).check(tab, &submitted)?;
+        let (checked, payment) = self.admit(&submitted).await?;
         if let Some((payee, amount)) = expected.filter(|tip| *tip != checked.tip) {
             return Err(Rejection::Policy(format!(
                 "the state pays {} to {}, not {amount} to {payee}",
@@ -264,21 +318,9 @@ impl Sequencer {
             ))
             .into());
         }
-        self.payees
-            .check(
-                self.chain.as_ref(),
-                &self.config.address(),
-                &loaded.config,
-                &checked.tip.0,
-            )
-            .await?;
         let receipted = submitted
             .receipt(&self.key)
             .map_err(|e| IntakeError::Signing(e.to_string()))?;
-        let payment = Payment {
-            payer: loaded.tab.owner,
-            tip: checked.tip,
-        };
         let accepted = Accepted {
             receipted: receipted.clone(),
             previous_seq: checked.previous_seq,

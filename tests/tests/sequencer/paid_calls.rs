@@ -2,6 +2,11 @@
 //! facilitator, payers paying from parallel streams of one tab, refusals that change
 //! nothing, the receipts kept for the API's owner, and settlement paying the owner.
 
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
 use axum::{http::StatusCode, routing::get, Router};
 use micropay_api::{
     x402::{
@@ -19,7 +24,10 @@ const PRICE: u64 = 1_000;
 const WORKERS: u8 = 4;
 const CALLS_PER_WORKER: usize = 10;
 
-async fn serve(paywall: &Paywall) -> String {
+/// The API, and a count of the requests that reached it carrying no payment.
+async fn serve(paywall: &Paywall) -> (String, Arc<AtomicUsize>) {
+    let unpaid = Arc::new(AtomicUsize::new(0));
+    let counted = unpaid.clone();
     let app = Router::new()
         .route(
             "/paid",
@@ -29,11 +37,19 @@ async fn serve(paywall: &Paywall) -> String {
             "/fails",
             get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") })
                 .layer(paywall.price(PRICE, "an answer that fails")),
-        );
+        )
+        .layer(axum::middleware::map_request(
+            move |request: axum::extract::Request| {
+                if !request.headers().contains_key(headers::PAYMENT_SIGNATURE) {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
+                async move { request }
+            },
+        ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    (url, unpaid)
 }
 
 fn required(response: &reqwest::Response) -> PaymentRequired {
@@ -57,7 +73,7 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
     )
     .await
     .unwrap();
-    let api = serve(&paywall).await;
+    let (api, unpaid_requests) = serve(&paywall).await;
 
     // Unpaid: a 402 offering the price to the owner, in this deployment and cluster.
     let unpaid = reqwest::get(format!("{api}/paid")).await.unwrap();
@@ -75,6 +91,9 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
     // Workers of one agent pay in parallel, each from its own session key's stream.
     let payer = w.deployment.payer(&w.devnet, 1_000_000).await.unwrap();
     let expires = w.devnet.unix_time().await.unwrap() + 86_400;
+    // The relayer has read the tab before its session keys exist: each key must be
+    // usable as soon as it is registered on chain.
+    w.client.stream(&payer.tab, 0).await.unwrap();
     let mut workers = tokio::task::JoinSet::new();
     for slot in 1..=WORKERS {
         let key = Keypair::new();
@@ -104,6 +123,11 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
     }
     let callers: Vec<_> = workers.join_all().await;
     let paid_calls = usize::from(WORKERS) * CALLS_PER_WORKER;
+    // One 402 per worker (and the one above): a route paid once is paid upfront after.
+    assert_eq!(
+        unpaid_requests.load(Ordering::Relaxed),
+        1 + usize::from(WORKERS)
+    );
 
     // A failing handler is not charged; the stream goes on where it was.
     let failed = callers[0].get(&format!("{api}/fails")).await.unwrap();
