@@ -12,6 +12,8 @@ pub enum FacilitatorError {
     Http(#[from] reqwest::Error),
     #[error("facilitator answered {status}: {body}")]
     Status { status: u16, body: String },
+    #[error("the facilitator cannot serve this paywall: {0}")]
+    Unsupported(String),
 }
 
 #[derive(Clone)]

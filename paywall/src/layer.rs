@@ -60,18 +60,15 @@ impl Paywall {
             .kinds
             .into_iter()
             .find(|kind| kind.scheme == SCHEME && kind.x402_version == X402_VERSION)
-            .ok_or_else(|| FacilitatorError::Status {
-                status: 200,
-                body: format!("the facilitator does not support the `{SCHEME}` scheme"),
+            .ok_or_else(|| {
+                FacilitatorError::Unsupported(format!("no `{SCHEME}` scheme in x402 v2"))
             })?;
-        let sequencer = kind
-            .extra
-            .sequencer
-            .parse()
-            .map_err(|_| FacilitatorError::Status {
-                status: 200,
-                body: format!("sequencer {} is not an address", kind.extra.sequencer),
-            })?;
+        let sequencer = kind.extra.sequencer.parse().map_err(|_| {
+            FacilitatorError::Unsupported(format!(
+                "sequencer {} is not an address",
+                kind.extra.sequencer
+            ))
+        })?;
         Ok(Self {
             shared: Arc::new(Shared {
                 facilitator,
@@ -315,4 +312,36 @@ fn facilitator_down(error: FacilitatorError) -> Response {
         "payments are unavailable: the facilitator did not answer",
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{routing::get, Json, Router};
+
+    use super::*;
+
+    struct Nowhere;
+
+    #[async_trait::async_trait]
+    impl ReceiptSink for Nowhere {
+        async fn keep(&self, _: &ReceiptJson) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_relayer_that_is_not_a_micropay_facilitator_is_refused() {
+        let supported = serde_json::json!({ "kinds": [], "extensions": [], "signers": {} });
+        let app = Router::new().route(
+            "/x402/supported",
+            get(move || async move { Json(supported) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let refused = Paywall::connect(&url, Address::default(), Nowhere).await;
+        assert!(matches!(refused, Err(FacilitatorError::Unsupported(_))));
+        let nobody = Paywall::connect("http://127.0.0.1:9", Address::default(), Nowhere).await;
+        assert!(matches!(nobody, Err(FacilitatorError::Http(_))));
+    }
 }
