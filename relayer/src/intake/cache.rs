@@ -31,22 +31,32 @@ impl TabCache {
     }
 
     pub async fn get(&self, chain: &dyn Chain, tab: &Pubkey) -> Result<Option<Tab>, ChainError> {
-        self.get_younger_than(chain, tab, self.max_age).await
-    }
-
-    /// The tab as read at most `max_age` ago: a caller whose request a newer tab could
-    /// allow (a key, a deposit or a cap just added on chain) asks for a fresh one.
-    pub async fn get_younger_than(
-        &self,
-        chain: &dyn Chain,
-        tab: &Pubkey,
-        max_age: Duration,
-    ) -> Result<Option<Tab>, ChainError> {
         if let Some((cached, at)) = self.tabs.read().await.get(tab) {
-            if at.elapsed() < max_age {
+            if at.elapsed() < self.max_age {
                 return Ok(Some(*cached));
             }
         }
+        self.fetch(chain, tab).await
+    }
+
+    /// The tab as read at or after `since`: a request that a newer tab could allow (a
+    /// key, a deposit or a cap added on chain before it arrived) asks for one read
+    /// after it started.
+    pub async fn get_read_since(
+        &self,
+        chain: &dyn Chain,
+        tab: &Pubkey,
+        since: Instant,
+    ) -> Result<Option<Tab>, ChainError> {
+        if let Some((cached, at)) = self.tabs.read().await.get(tab) {
+            if *at >= since {
+                return Ok(Some(*cached));
+            }
+        }
+        self.fetch(chain, tab).await
+    }
+
+    async fn fetch(&self, chain: &dyn Chain, tab: &Pubkey) -> Result<Option<Tab>, ChainError> {
         match chain.accounts(&[*tab]).await {
             Ok(accounts) => {
                 let decoded = decode_tab(accounts.first().and_then(Option::as_ref));

@@ -5,7 +5,10 @@
 mod cache;
 pub mod rules;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use micropay_api::ErrorCode;
 use micropay_interface::state::{Config, Tab};
@@ -35,10 +38,6 @@ pub enum IntakeError {
     #[error("could not sign the receipt: {0}")]
     Signing(String),
 }
-
-/// A refusal that a tab newer than this may lift is checked again against the chain;
-/// at most once per this interval per tab, so refused requests cannot flood the RPC.
-const RECHECK_AFTER: Duration = Duration::from_millis(250);
 
 impl IntakeError {
     /// Refusals a key, a deposit or a cap added on chain since the tab was cached
@@ -169,14 +168,14 @@ impl Sequencer {
     }
 
     /// What intake checks a state of `tab` against: the config, the tab as on chain
-    /// (read at most `tab_age` ago), and the tab's stored epochs.
-    async fn load(&self, tab: &Pubkey, tab_age: Option<Duration>) -> Result<Loaded, IntakeError> {
+    /// (read after `read_since` when given), and the tab's stored epochs.
+    async fn load(&self, tab: &Pubkey, read_since: Option<Instant>) -> Result<Loaded, IntakeError> {
         let config = self.config.get(self.chain.as_ref()).await;
         let unknown = || Rejection::UnknownStream(format!("{tab} is not a tab of this config"));
-        let chain_tab = match tab_age {
-            Some(age) => {
+        let chain_tab = match read_since {
+            Some(since) => {
                 self.tabs
-                    .get_younger_than(self.chain.as_ref(), tab, age)
+                    .get_read_since(self.chain.as_ref(), tab, since)
                     .await
             }
             None => self.tabs.get(self.chain.as_ref(), tab).await,
@@ -205,10 +204,9 @@ impl Sequencer {
 
     /// The state the stream's next tip must extend.
     pub async fn stream(&self, stream: StreamKey) -> Result<StreamSnapshot, IntakeError> {
+        let started = Instant::now();
         match self.snapshot(stream, None).await {
-            Err(error) if error.tab_may_be_stale() => {
-                self.snapshot(stream, Some(RECHECK_AFTER)).await
-            }
+            Err(error) if error.tab_may_be_stale() => self.snapshot(stream, Some(started)).await,
             other => other,
         }
     }
@@ -216,9 +214,9 @@ impl Sequencer {
     async fn snapshot(
         &self,
         stream: StreamKey,
-        tab_age: Option<Duration>,
+        read_since: Option<Instant>,
     ) -> Result<StreamSnapshot, IntakeError> {
-        let loaded = self.load(&stream.tab, tab_age).await?;
+        let loaded = self.load(&stream.tab, read_since).await?;
         let context = self.context(&loaded);
         let (next, _) = context.base(stream.tab, stream.slot)?;
         Ok(StreamSnapshot {
@@ -240,11 +238,12 @@ impl Sequencer {
 
     /// The rules against the chain and the store, then the payee: what `verify` and
     /// `submit` both check. A refusal a newer tab could lift is checked again against
-    /// the chain.
+    /// the tab read from the chain after the request arrived.
     async fn admit(&self, submitted: &SignedStream) -> Result<(Checked, Payment), IntakeError> {
+        let started = Instant::now();
         match self.admit_with(submitted, None).await {
             Err(error) if error.tab_may_be_stale() => {
-                self.admit_with(submitted, Some(RECHECK_AFTER)).await
+                self.admit_with(submitted, Some(started)).await
             }
             other => other,
         }
@@ -253,10 +252,10 @@ impl Sequencer {
     async fn admit_with(
         &self,
         submitted: &SignedStream,
-        tab_age: Option<Duration>,
+        read_since: Option<Instant>,
     ) -> Result<(Checked, Payment), IntakeError> {
         let tab = submitted.state.tab;
-        let loaded = self.load(&tab, tab_age).await?;
+        let loaded = self.load(&tab, read_since).await?;
         let checked = self.context(&loaded).check(tab, submitted)?;
         self.payees
             .check(

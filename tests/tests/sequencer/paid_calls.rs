@@ -91,16 +91,12 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
     // Workers of one agent pay in parallel, each from its own session key's stream.
     let payer = w.deployment.payer(&w.devnet, 1_000_000).await.unwrap();
     let expires = w.devnet.unix_time().await.unwrap() + 86_400;
-    // The relayer has read the tab before its session keys exist: each key must be
-    // usable as soon as it is registered on chain.
+    // The relayer has read the tab before its session keys exist. The first worker
+    // starts as soon as its key is registered, well within the tab cache's life: the
+    // relayer must look at the chain again. The others start once all keys are in.
     w.client.stream(&payer.tab, 0).await.unwrap();
-    let mut workers = tokio::task::JoinSet::new();
-    for slot in 1..=WORKERS {
-        let key = Keypair::new();
-        w.deployment
-            .add_session(&w.devnet, &payer, slot, &key.pubkey(), expires, 500_000)
-            .await
-            .unwrap();
+    let url = format!("{api}/paid");
+    let worker = |slot: u8, key: Keypair| {
         let caller = PaidCaller::new(
             RelayerClient::new(&w.base, sequencer),
             key,
@@ -109,8 +105,8 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
             slot,
             PRICE,
         );
-        let url = format!("{api}/paid");
-        workers.spawn(async move {
+        let url = url.clone();
+        async move {
             for _ in 0..CALLS_PER_WORKER {
                 let answer = caller.get(&url).await.unwrap();
                 assert_eq!(answer.response.status(), StatusCode::OK);
@@ -119,7 +115,24 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
                 assert_eq!(answer.response.text().await.unwrap(), "paid content");
             }
             caller
-        });
+        }
+    };
+    let mut workers = tokio::task::JoinSet::new();
+    let mut later = Vec::new();
+    for slot in 1..=WORKERS {
+        let key = Keypair::new();
+        w.deployment
+            .add_session(&w.devnet, &payer, slot, &key.pubkey(), expires, 500_000)
+            .await
+            .unwrap();
+        if slot == 1 {
+            workers.spawn(worker(slot, key));
+        } else {
+            later.push((slot, key));
+        }
+    }
+    for (slot, key) in later {
+        workers.spawn(worker(slot, key));
     }
     let callers: Vec<_> = workers.join_all().await;
     let paid_calls = usize::from(WORKERS) * CALLS_PER_WORKER;
