@@ -13,10 +13,14 @@ use micropay_api::x402::{
 use micropay_protocol::SignedStream;
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 
-use crate::http::{read_body, ApiError, AppState};
+use crate::{
+    http::{read_body, ApiError, AppState},
+    intake::Sequencer,
+};
 
 /// What `/x402/supported` says of this relayer's deployment.
 async fn kind(app: &AppState) -> SupportedKind {
+    let config = app.sequencer.config().await;
     SupportedKind {
         x402_version: X402_VERSION,
         scheme: SCHEME.into(),
@@ -24,8 +28,8 @@ async fn kind(app: &AppState) -> SupportedKind {
         extra: DeploymentExtra {
             config: app.sequencer.config_address().to_string(),
             sequencer: app.sequencer.sequencer().to_string(),
-            fee_bps: app.sequencer.fee_bps().await,
-            asset: app.sequencer.config().await.mint.to_string(),
+            fee_bps: Sequencer::required_fee_bps(&config),
+            asset: config.mint.to_string(),
         },
     }
 }

@@ -158,7 +158,7 @@ impl Sequencer {
 
     /// The lowest fee a new state may sign: the config's, or a pending one if higher
     /// (it may take effect before the state settles).
-    fn required_fee_bps(config: &Config) -> u16 {
+    pub fn required_fee_bps(config: &Config) -> u16 {
         let pending = if config.pending_effective_at.get() != 0 {
             config.pending.fee_bps.get()
         } else {
@@ -226,14 +226,9 @@ impl Sequencer {
         })
     }
 
-    /// The config as last read: its mint, and [`Self::required_fee_bps`].
+    /// The config as last read (its mint; [`Self::required_fee_bps`] of it).
     pub async fn config(&self) -> Config {
         self.config.get(self.chain.as_ref()).await
-    }
-
-    /// The lowest fee a new state may sign now.
-    pub async fn fee_bps(&self) -> u16 {
-        Self::required_fee_bps(&self.config().await)
     }
 
     /// The rules against the chain and the store, then the payee: what `verify` and
