@@ -24,7 +24,7 @@ pub const QUIET_LOG: &str =
 /// Setup transactions in flight at once.
 const SETUP_CONCURRENCY: usize = 128;
 
-use anyhow::{ensure, Context};
+use anyhow::{bail, ensure, Context};
 use futures::{stream, StreamExt, TryStreamExt};
 use micropay_interface::{
     client as builders,
@@ -51,6 +51,22 @@ pub fn program_path() -> PathBuf {
         .join("../programs/micropay/target/deploy/micropay_program.so")
 }
 
+/// The first of two adjacent free ports (JSON-RPC, then its websocket), from the
+/// kernel's ephemeral range. Left to itself, a debug-built test validator takes them
+/// from a fixed range starting at 2000, and the second validator of a process can get
+/// 2049: a port that Node's `fetch` and browsers refuse to connect to ("bad port").
+fn free_rpc_ports() -> anyhow::Result<u16> {
+    use std::net::{Ipv4Addr, TcpListener};
+    for _ in 0..64 {
+        let rpc = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = rpc.local_addr()?.port();
+        if port < u16::MAX && TcpListener::bind((Ipv4Addr::LOCALHOST, port + 1)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("found no two adjacent free ports for the validator's RPC")
+}
+
 /// A running validator with the micropay program deployed at its id.
 pub struct Devnet {
     validator: TestValidator,
@@ -71,6 +87,7 @@ impl Devnet {
         let mut genesis = TestValidatorGenesis::default();
         genesis
             .ledger_path(ledger.path())
+            .rpc_port(free_rpc_ports()?)
             .rpc_config(JsonRpcConfig {
                 enable_rpc_transaction_history: true,
                 // Keeps transactions' logs, where clients read the program's events.
