@@ -27,6 +27,10 @@ pub enum ErrorCode {
     UnknownStream,
     /// No such resource.
     NotFound,
+    /// The route exists, not with this method.
+    MethodNotAllowed,
+    /// The relayer is serving as many connections as it allows; retry shortly.
+    TooManyConnections,
     /// The chain could not be read and nothing is known of the tab.
     ChainUnavailable,
     /// The relayer could not persist; nothing was receipted.
@@ -40,10 +44,12 @@ impl ErrorCode {
             ErrorCode::BadSignature => 401,
             ErrorCode::InsufficientFunds => 402,
             ErrorCode::UnknownStream | ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Timeout => 408,
             ErrorCode::StaleState => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Policy => 422,
+            ErrorCode::TooManyConnections => 429,
             ErrorCode::Internal => 500,
             ErrorCode::ChainUnavailable => 503,
         }
@@ -61,8 +67,24 @@ impl ErrorCode {
             ErrorCode::Policy => "policy",
             ErrorCode::UnknownStream => "unknown_stream",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::ChainUnavailable => "chain_unavailable",
             ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The code of an error answer that no handler wrote (the HTTP framework's own
+    /// refusals: no such route, wrong method, an unreadable path or query).
+    pub const fn for_status(status: u16) -> Self {
+        match status {
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::Timeout,
+            413 => ErrorCode::PayloadTooLarge,
+            429 => ErrorCode::TooManyConnections,
+            400..=499 => ErrorCode::Malformed,
+            _ => ErrorCode::Internal,
         }
     }
 }
@@ -108,6 +130,8 @@ mod tests {
             ErrorCode::Policy,
             ErrorCode::UnknownStream,
             ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::TooManyConnections,
             ErrorCode::ChainUnavailable,
             ErrorCode::Internal,
         ] {
@@ -115,5 +139,22 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert!((400..600).contains(&code.http_status()));
         }
+    }
+
+    #[test]
+    fn framework_refusals_keep_their_status() {
+        for code in [
+            ErrorCode::Malformed,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Timeout,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::TooManyConnections,
+            ErrorCode::Internal,
+        ] {
+            assert_eq!(ErrorCode::for_status(code.http_status()), code);
+        }
+        assert_eq!(ErrorCode::for_status(415), ErrorCode::Malformed);
+        assert_eq!(ErrorCode::for_status(502), ErrorCode::Internal);
     }
 }

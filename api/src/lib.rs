@@ -8,10 +8,14 @@
 
 pub mod decimal;
 mod error;
+mod status;
 mod types;
 pub mod x402;
 
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
+pub use status::{
+    PayeeSummary, RelayerStatus, SettlementStatus, SettlementView, Settlements, StatusTotals,
+};
 pub use types::{
     EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson, StreamStateJson,
     StreamStatus, StreamView, WireError,
@@ -22,6 +26,9 @@ pub mod routes {
     use solana_address::Address;
 
     pub const HEALTH: &str = "/v1/health";
+    pub const STATUS: &str = "/v1/status";
+    pub const SETTLEMENTS: &str = "/v1/settlements";
+    pub const PAYEE: &str = "/v1/payees/{wallet}";
     pub const STREAM: &str = "/v1/streams/{tab}/{slot}";
     pub const STREAM_STATES: &str = "/v1/streams/{tab}/{slot}/states";
     pub const PAYEE_RECEIPTS: &str = "/v1/payees/{wallet}/receipts";
@@ -37,6 +44,14 @@ pub mod routes {
         format!("/v1/streams/{tab}/{slot}/states")
     }
 
+    pub fn settlements(since_ms: i64, limit: u32) -> String {
+        format!("/v1/settlements?since_ms={since_ms}&limit={limit}")
+    }
+
+    pub fn payee(wallet: &Address) -> String {
+        format!("/v1/payees/{wallet}")
+    }
+
     pub fn payee_receipts(wallet: &Address, since_ms: i64, limit: u32) -> String {
         format!("/v1/payees/{wallet}/receipts?since_ms={since_ms}&limit={limit}")
     }
@@ -50,5 +65,6 @@ pub mod routes {
 /// [`micropay_protocol::MAX_ENTRIES`] entries, so this is generous.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Most receipts one page of [`routes::PAYEE_RECEIPTS`] returns.
+/// Most items one page of [`routes::PAYEE_RECEIPTS`] or [`routes::SETTLEMENTS`]
+/// returns.
 pub const MAX_PAGE: u32 = 1_000;

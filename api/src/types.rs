@@ -238,6 +238,11 @@ impl StreamStatus {
         StreamStatus::Void,
     ];
 
+    /// Receipted, not yet paid on chain.
+    pub const fn is_pending(self) -> bool {
+        matches!(self, StreamStatus::Open | StreamStatus::Closed)
+    }
+
     /// The status as it appears on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {

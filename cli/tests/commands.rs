@@ -141,6 +141,8 @@ async fn admin_payer_payee_and_operator_commands() {
         status["health"]["sequencer"],
         sequencer.pubkey().to_string()
     );
+    assert_eq!(status["status"]["pending_epochs"], 0);
+    assert_eq!(status["recent_settlements"], serde_json::json!([]));
 
     // Payer: open with a deposit, add to it, register a session key.
     let opened = cli.ok(&payer_file, &["open", "--deposit", "1.5"]);

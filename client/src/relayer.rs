@@ -1,10 +1,11 @@
 //! The relayer's HTTP API for payers and payees: read a stream, tip (extend the
-//! stream's state by one tip, sign it, submit it, check the receipt), and fetch the
-//! receipts naming a wallet.
+//! stream's state by one tip, sign it, submit it, check the receipt), fetch the
+//! receipts naming a wallet, and read what the relayer reports (its status, its
+//! settlements, a payee's totals).
 
 use micropay_api::{
-    routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
-    SignedStreamJson, StreamView,
+    routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, PayeeSummary,
+    ReceiptJson, RelayerStatus, SettlementView, Settlements, SignedStreamJson, StreamView,
 };
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
@@ -86,6 +87,26 @@ impl RelayerClient {
 
     pub async fn health(&self) -> Result<Health, RelayerError> {
         self.get(routes::HEALTH).await
+    }
+
+    /// Stream epochs by status, what is still to be paid on chain, and since when.
+    pub async fn status(&self) -> Result<RelayerStatus, RelayerError> {
+        self.get(routes::STATUS).await
+    }
+
+    /// Settlement transactions recorded at or after `since_ms`, oldest first.
+    pub async fn settlements(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<SettlementView>, RelayerError> {
+        let page: Settlements = self.get(&routes::settlements(since_ms, limit)).await?;
+        Ok(page.settlements)
+    }
+
+    /// The tips naming `wallet`, by the status of their stream epoch.
+    pub async fn payee(&self, wallet: &Pubkey) -> Result<PayeeSummary, RelayerError> {
+        self.get(&routes::payee(wallet)).await
     }
 
     pub async fn stream(&self, tab: &Pubkey, slot: u8) -> Result<StreamView, RelayerError> {

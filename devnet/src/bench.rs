@@ -223,7 +223,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
 
     let settle_started = Instant::now();
     process.signal(libc::SIGUSR1)?;
-    wait_settled(&relayer, &payee_list, Duration::from_secs(1_800)).await?;
+    wait_settled(&relayer, Duration::from_secs(1_800)).await?;
     let settle_seconds = settle_started.elapsed().as_secs_f64();
     let peak_rss_mib = process.peak_rss_mib()?;
     let report = settlement_report(&relayer, &rpc, &deployment, &payee_list).await?;

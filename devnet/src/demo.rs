@@ -167,7 +167,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
     step(quiet, "settling every stream");
     let settle_started = Instant::now();
     running.settle_now();
-    wait_settled(&relayer, &payees, Duration::from_secs(600)).await?;
+    wait_settled(&relayer, Duration::from_secs(600)).await?;
     let settle_seconds = settle_started.elapsed().as_secs_f64();
     let settlement = settlement_report(&relayer, &rpc, &deployment, &payees).await?;
     running.shutdown().await;

@@ -426,6 +426,8 @@ impl Deployment {
             min_key_validity_secs: 600,
             instance: "devnet".into(),
             cors_origins: Vec::new(),
+            max_connections: 1_024,
+            header_timeout_secs: 10,
         })
     }
 

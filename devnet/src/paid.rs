@@ -238,7 +238,7 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
 
     let settle_started = Instant::now();
     process.signal(libc::SIGUSR1)?;
-    wait_settled(&relayer, &[owner.pubkey()], Duration::from_secs(600)).await?;
+    wait_settled(&relayer, Duration::from_secs(600)).await?;
     let settle_seconds = settle_started.elapsed().as_secs_f64();
     let rpc = devnet.rpc();
     let settlement = settlement_report(&relayer, &rpc, &deployment, &[owner.pubkey()]).await?;

@@ -1,21 +1,25 @@
-//! The relayer program as a child process of the benchmark (the `micropay-relayer`
-//! program beside this one), so that its CPU and memory are measured apart.
+//! The relayer program as a child process (`micropay-relayer`), the one launcher the
+//! benchmark (its CPU and memory measured apart) and the crash tests (SIGKILL at any
+//! moment) share.
 
 use std::{
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::{Child, Command, ExitStatus, Stdio},
     time::Duration,
 };
 
 use anyhow::{bail, ensure, Context};
 use micropay_relayer::app::RelayerArgs;
 
-/// The relayer program as a child process.
+/// The relayer program as a child process; killed if dropped while running.
 pub struct RelayerProcess {
     child: Child,
     pub url: String,
 }
 
 impl RelayerProcess {
+    /// `micropay-relayer` from beside the running executable, as `scripts/micropay`
+    /// builds it.
     pub async fn spawn(args: &RelayerArgs) -> anyhow::Result<Self> {
         let program = std::env::current_exe()?
             .parent()
@@ -26,10 +30,16 @@ impl RelayerProcess {
             "{} is missing: build it with `cargo build -p micropay-relayer`",
             program.display()
         );
+        Self::spawn_program(&program, args).await
+    }
+
+    /// `program` (a build of `micropay-relayer`) with `args`, listening on a free local
+    /// port; returns once it answers.
+    pub async fn spawn_program(program: &Path, args: &RelayerArgs) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(&program)
+        let child = Command::new(program)
             .args(["--url", &args.url, "--keypair"])
             .arg(&args.keypair)
             .args(["--config", &args.config.to_string()])
@@ -39,12 +49,24 @@ impl RelayerProcess {
                 "--settle-max-age-secs",
                 &args.settle_max_age_secs.to_string(),
             ])
+            .args(["--settle-max-total", &args.settle_max_total.to_string()])
             .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
             .args([
                 "--settle-horizon-secs",
                 &args.settle_horizon_secs.to_string(),
             ])
             .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
+            .args(["--priority-fee", &args.priority_fee.to_string()])
+            .args([
+                "--min-key-validity-secs",
+                &args.min_key_validity_secs.to_string(),
+            ])
+            .args(["--instance", &args.instance])
+            .args(["--max-connections", &args.max_connections.to_string()])
+            .args([
+                "--header-timeout-secs",
+                &args.header_timeout_secs.to_string(),
+            ])
             .env(
                 "RUST_LOG",
                 std::env::var("MICROPAY_RELAYER_LOG")
@@ -107,10 +129,37 @@ impl RelayerProcess {
         Ok(kib / 1024.0)
     }
 
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// SIGKILL, as a crash would; returns once the process is gone.
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// SIGTERM; returns how the process exited.
+    pub async fn terminate(mut self) -> anyhow::Result<ExitStatus> {
         self.signal(libc::SIGTERM)?;
-        let status = tokio::task::spawn_blocking(move || self.child.wait()).await??;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGTERM, and a clean exit.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let status = self.terminate().await?;
         ensure!(status.success(), "the relayer exited with {status}");
         Ok(())
+    }
+}
+
+impl Drop for RelayerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

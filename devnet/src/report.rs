@@ -1,13 +1,14 @@
-//! What settled, read the way an outsider would: the receipts naming each payee from
-//! the relayer's HTTP API, every settlement transaction from the chain (fee, size,
-//! accounts, compute units), and every payee's token balance and credit, which must
-//! equal what its settled states owe it net of the fee each signed.
+//! What settled, read the way an outsider would: from the relayer's HTTP API its
+//! status, its settlement transactions and the receipts naming each payee; from the
+//! chain every settlement transaction (fee, size, accounts, compute units) and every
+//! payee's token balance and credit, which must equal what its settled states owe it
+//! net of the fee each signed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{bail, Context};
 use futures::{stream, StreamExt, TryStreamExt};
-use micropay_api::{StreamStatus, MAX_PAGE};
+use micropay_api::{SettlementStatus, SettlementView, StreamStatus, MAX_PAGE};
 use micropay_client::{accounts, interface::client as builders, relayer::RelayerClient};
 use micropay_protocol::{fee::fee, StreamState};
 use serde::Serialize;
@@ -102,24 +103,36 @@ impl Receipts {
         }
         Ok(Self { epochs })
     }
+}
 
-    pub fn unsettled(&self) -> usize {
-        self.epochs
-            .values()
-            .filter(|(_, status, _)| matches!(status, StreamStatus::Open | StreamStatus::Closed))
-            .count()
+/// Every settlement transaction the relayer recorded, oldest first.
+pub async fn all_settlements(relayer: &RelayerClient) -> anyhow::Result<Vec<SettlementView>> {
+    let (mut all, mut seen, mut since) = (Vec::new(), HashSet::new(), 0);
+    loop {
+        let page = relayer.settlements(since, MAX_PAGE).await?;
+        let full = page.len() == MAX_PAGE as usize;
+        let last = page.last().map(|s| s.recorded_at_ms);
+        // A page starts at the last one's time again: skip what was already seen.
+        for settlement in page {
+            if seen.insert(settlement.signature.clone()) {
+                all.push(settlement);
+            }
+        }
+        match last {
+            Some(last) if full && last > since => since = last,
+            _ => return Ok(all),
+        }
     }
 }
 
-/// Waits until the relayer reports every stream epoch naming `payees` settled.
+/// Waits until the relayer reports no stream epoch pending.
 pub async fn wait_settled(
     relayer: &RelayerClient,
-    payees: &[Pubkey],
     timeout: std::time::Duration,
 ) -> anyhow::Result<()> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let unsettled = Receipts::fetch(relayer, payees).await?.unsettled();
+        let unsettled = relayer.status().await?.pending_epochs;
         if unsettled == 0 {
             return Ok(());
         }
@@ -180,8 +193,14 @@ pub async fn settlement_report(
     payees: &[Pubkey],
 ) -> anyhow::Result<SettlementReport> {
     let receipts = Receipts::fetch(relayer, payees).await?;
-    let config_fee = deployment.params.fee_bps.get();
+    let status = relayer.status().await?;
     let mut by_tx: BTreeMap<Signature, usize> = BTreeMap::new();
+    for settlement in all_settlements(relayer).await? {
+        if settlement.status == SettlementStatus::Landed {
+            by_tx.insert(settlement.signature.parse()?, settlement.streams as usize);
+        }
+    }
+    let config_fee = deployment.params.fee_bps.get();
     let mut gross: HashMap<Pubkey, u64> = HashMap::new();
     let mut expected: HashMap<Pubkey, u64> = HashMap::new();
     let (mut tips, mut tipped, mut streams) = (0u64, 0u64, 0usize);
@@ -198,7 +217,13 @@ pub async fn settlement_report(
                 )
             })?
             .parse()?;
-        *by_tx.entry(tx).or_default() += 1;
+        if !by_tx.contains_key(&tx) {
+            bail!(
+                "settled epoch {} of {} names {tx}, which the relayer does not report landed",
+                state.epoch,
+                state.tab
+            );
+        }
         streams += 1;
         tips += u64::from(state.seq);
         tipped += state.total();
@@ -238,7 +263,7 @@ pub async fn settlement_report(
         tips,
         tipped,
         streams,
-        unsettled: receipts.unsettled(),
+        unsettled: status.pending_epochs as usize,
         transactions,
         tips_per_transaction: per(tips as f64, transactions),
         streams_per_transaction: per(streams as f64, transactions),

@@ -18,6 +18,7 @@ use crate::{
     http::{self, AppState},
     intake::{IntakeLimits, Sequencer},
     metrics::Metrics,
+    serve::{serve, ConnectionLimits},
     settlement::{policy::Policy, Engine, EngineConfig},
     store::SqlStore,
 };
@@ -81,6 +82,13 @@ pub struct RelayerArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// Connections served at once; one more is answered `too_many_connections`.
+    #[arg(long, env = "MICROPAY_MAX_CONNECTIONS", default_value_t = 1_024)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers; idle keep-alive connections
+    /// are closed after as long.
+    #[arg(long, env = "MICROPAY_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
 }
 
 /// Expands the Solana CLI's URL monikers.
@@ -210,21 +218,25 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
         AppState {
             sequencer: sequencer.clone(),
             reports: store,
-            metrics,
+            metrics: metrics.clone(),
             network: network.into(),
             shutdown: shutdown_rx.clone(),
         },
         &args.cors_origins,
     )?;
-    let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = http_shutdown.changed().await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "http server stopped");
-        }
-    });
+    let limits = ConnectionLimits {
+        max_connections: args.max_connections.max(1),
+        header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+    };
+    let busy = http::busy_router(metrics.clone());
+    let http = tokio::spawn(serve(
+        listener,
+        app,
+        busy,
+        limits,
+        metrics,
+        shutdown_rx.clone(),
+    ));
     let interval = Duration::from_millis(args.settle_interval_ms);
     let settle = tokio::spawn(engine.run(interval, shutdown_rx));
     tracing::info!(%addr, config = %args.config, sequencer = %sequencer.sequencer(), "relayer running");

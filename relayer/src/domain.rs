@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use micropay_api::StreamStatus;
+pub use micropay_api::{StatusTotals, StreamStatus};
 use micropay_protocol::{Receipted, StreamState};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 
@@ -64,7 +64,7 @@ impl StoredEpoch {
 
     /// Still to be paid on chain, in full or in part.
     pub fn is_pending(&self) -> bool {
-        matches!(self.status, StreamStatus::Open | StreamStatus::Closed)
+        self.status.is_pending()
     }
 }
 
@@ -85,4 +85,13 @@ pub struct RecordedSettlement {
     pub tx: solana_sdk::transaction::VersionedTransaction,
     pub last_valid_block_height: u64,
     pub epochs: Vec<EpochKey>,
+}
+
+/// The store in sums: epochs by status, when the oldest pending epoch opened, and the
+/// settlement transactions recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreTotals {
+    pub epochs: Vec<StatusTotals>,
+    pub oldest_pending_ms: Option<i64>,
+    pub settlement_transactions: u64,
 }

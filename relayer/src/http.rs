@@ -1,62 +1,68 @@
 //! The HTTP JSON API, `/v1` (shapes and codes in `micropay-api`), and `/metrics`.
+//! Every error answer is an `ErrorResponse` with a stable code, counted by code.
 
-use std::{convert::Infallible, str::FromStr, sync::Arc, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use axum::{
     body::{to_bytes, Body, Bytes},
-    extract::{Path, Query, State},
-    http::{header, HeaderValue, Method, StatusCode},
-    response::{
-        sse::{Event, KeepAlive, Sse},
-        IntoResponse, Response,
-    },
+    extract::{Path, Request, State},
+    http::{header, HeaderValue, Method, StatusCode, Uri},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
 use micropay_api::{
-    routes, x402, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, ReceiptJson,
-    SignedStreamJson, StreamStateJson, StreamView, MAX_BODY_BYTES, MAX_PAGE,
+    routes, x402, ErrorCode, ErrorResponse, Health, ReceiptJson, SignedStreamJson, StreamStateJson,
+    StreamView, MAX_BODY_BYTES,
 };
-use serde::Deserialize;
 use solana_sdk::pubkey::Pubkey;
-use tokio_stream::{wrappers::BroadcastStream, Stream, StreamExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{
     domain::{StoredEpoch, StreamKey},
     intake::{IntakeError, Sequencer},
     metrics::Metrics,
-    receipts::names,
-    store::ReportStore,
+    reports,
+    store::{ReportStore, StoreError},
 };
 
 #[derive(Clone)]
 pub struct AppState {
-    pub sequencer: Arc<Sequencer>,
-    pub reports: Arc<dyn ReportStore>,
-    pub metrics: Arc<Metrics>,
+    pub(crate) sequencer: Arc<Sequencer>,
+    pub(crate) reports: Arc<dyn ReportStore>,
+    pub(crate) metrics: Arc<Metrics>,
     /// The cluster's CAIP-2 id, as x402 messages name it.
-    pub network: Arc<str>,
+    pub(crate) network: Arc<str>,
     /// Turns true at shutdown: long-lived responses (event streams) end then, so that
     /// a graceful shutdown does not wait on them forever.
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The API's routes; with `cors_origins`, browsers on those origins (or any, with `*`)
 /// may call it.
 pub fn router(state: AppState, cors_origins: &[String]) -> anyhow::Result<Router> {
+    let metrics = state.metrics.clone();
     let router = Router::new()
         .route(routes::OPENAPI, get(openapi))
         .route(routes::HEALTH, get(health))
         .route(routes::STREAM, get(stream))
         .route(routes::STREAM_STATES, post(submit))
-        .route(routes::PAYEE_RECEIPTS, get(payee_receipts))
-        .route(routes::PAYEE_RECEIPT_EVENTS, get(payee_receipt_events))
-        .route(routes::METRICS, get(metrics))
+        .route(routes::STATUS, get(reports::status))
+        .route(routes::SETTLEMENTS, get(reports::settlements))
+        .route(routes::PAYEE, get(reports::payee))
+        .route(routes::PAYEE_RECEIPTS, get(reports::payee_receipts))
+        .route(
+            routes::PAYEE_RECEIPT_EVENTS,
+            get(reports::payee_receipt_events),
+        )
+        .route(routes::METRICS, get(reports::metrics))
         .route(x402::routes::SUPPORTED, get(crate::x402::supported))
         .route(x402::routes::VERIFY, post(crate::x402::verify))
         .route(x402::routes::SETTLE, post(crate::x402::settle))
-        .with_state(state);
+        .fallback(no_route)
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(metrics, refusals));
     Ok(match cors(cors_origins)? {
         Some(cors) => router.layer(cors),
         None => router,
@@ -86,6 +92,59 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     ))
 }
 
+/// What answers the connections over the limit (`serve`): every request gets
+/// `too_many_connections`.
+pub fn busy_router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .fallback(|| async {
+            ApiError::new(
+                ErrorCode::TooManyConnections,
+                "the relayer is serving as many connections as it allows: retry shortly",
+            )
+        })
+        .layer(middleware::from_fn_with_state(metrics, refusals))
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route {method} {}", uri.path()),
+    )
+}
+
+/// Counts every error answer by its code, and turns the framework's own (a wrong
+/// method, an unreadable path or query) into `ErrorResponse`s like the handlers'.
+async fn refusals(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (response, code) = match response.extensions().get::<ErrorCode>().copied() {
+        Some(code) => (response, code),
+        None => {
+            let code = ErrorCode::for_status(status.as_u16());
+            let (parts, body) = response.into_parts();
+            // The framework's refusals are one short line of text.
+            let text = to_bytes(body, 1_024).await.unwrap_or_default();
+            let message = String::from_utf8_lossy(&text).trim().to_owned();
+            let message = if message.is_empty() {
+                status.to_string()
+            } else {
+                message
+            };
+            let mut answer = ApiError::new(code, message).into_response();
+            // Keep what the refusal said besides its body (`allow` on a 405).
+            if let Some(allow) = parts.headers.get(header::ALLOW) {
+                answer.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            (answer, code)
+        }
+    };
+    metrics.refusals.with_label_values(&[code.as_str()]).inc();
+    response
+}
+
 /// An error answer: the code's status and a JSON body.
 pub struct ApiError(ErrorResponse);
 
@@ -96,6 +155,12 @@ impl ApiError {
 
     pub(crate) fn malformed(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Malformed, message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        IntakeError::from(error).into()
     }
 }
 
@@ -142,13 +207,16 @@ pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.error.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let code = self.0.error.code;
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self.0)).into_response();
+        response.extensions_mut().insert(code);
+        response
     }
 }
 
-fn address(what: &str, text: &str) -> Result<Pubkey, ApiError> {
+pub(crate) fn address(what: &str, text: &str) -> Result<Pubkey, ApiError> {
     Pubkey::from_str(text).map_err(|_| ApiError::malformed(format!("{what}: not an address")))
 }
 
@@ -183,7 +251,7 @@ pub(crate) async fn health(State(app): State<AppState>) -> Json<Health> {
     })
 }
 
-fn receipt_json(app: &AppState, epoch: &StoredEpoch) -> ReceiptJson {
+pub(crate) fn receipt_json(app: &AppState, epoch: &StoredEpoch) -> ReceiptJson {
     ReceiptJson::new(&epoch.receipted, &app.sequencer.sequencer())
 }
 
@@ -227,123 +295,21 @@ pub(crate) async fn submit(
     Path((tab, slot)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<ReceiptJson>, ApiError> {
-    let refused = |error: ApiError| {
-        app.metrics
-            .tips_rejected
-            .with_label_values(&[error.0.error.code.as_str()])
-            .inc();
-        error
-    };
-    let body = read_body(body).await.map_err(refused)?;
-    let stream = stream_key(&tab, &slot).map_err(refused)?;
-    let json: SignedStreamJson = serde_json::from_slice(&body)
-        .map_err(|e| refused(ApiError::malformed(format!("body: {e}"))))?;
+    let body = read_body(body).await?;
+    let stream = stream_key(&tab, &slot)?;
+    let json: SignedStreamJson =
+        serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))?;
     let signed = json
         .to_signed()
-        .map_err(|e| refused(ApiError::malformed(e.to_string())))?;
+        .map_err(|e| ApiError::malformed(e.to_string()))?;
     if signed.state.tab != stream.tab || signed.state.slot != stream.slot {
-        return Err(refused(ApiError::malformed(
+        return Err(ApiError::malformed(
             "the state is for another stream than the URL's",
-        )));
+        ));
     }
     let receipted = app.sequencer.submit(signed).await?;
     Ok(Json(ReceiptJson::new(
         &receipted,
         &app.sequencer.sequencer(),
     )))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct Page {
-    /// Only receipts issued at or after this time (unix milliseconds).
-    since_ms: Option<i64>,
-    /// At most this many (default 100, at most 1,000).
-    limit: Option<u32>,
-}
-
-/// The newest receipt of every stream epoch that names a wallet, oldest first.
-#[utoipa::path(get, path = "/v1/payees/{wallet}/receipts", tag = "payee",
-    params(("wallet" = String, Path, description = "The payee's wallet"), Page),
-    responses((status = 200, body = PayeeReceipts),
-        (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
-        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
-pub(crate) async fn payee_receipts(
-    State(app): State<AppState>,
-    Path(wallet): Path<String>,
-    Query(page): Query<Page>,
-) -> Result<Json<PayeeReceipts>, ApiError> {
-    let wallet = address("wallet", &wallet)?;
-    let limit = page.limit.unwrap_or(100).min(MAX_PAGE);
-    let epochs = app
-        .reports
-        .payee_receipts(&wallet, page.since_ms.unwrap_or(0), limit)
-        .await
-        .map_err(IntakeError::from)?;
-    Ok(Json(PayeeReceipts {
-        receipts: epochs
-            .iter()
-            .map(|epoch| PayeeReceipt {
-                receipt: receipt_json(&app, epoch),
-                status: epoch.status,
-                receipted_at_ms: epoch.updated_at_ms,
-                settle_tx: epoch.settle_tx.map(|s| s.to_string()),
-            })
-            .collect(),
-    }))
-}
-
-/// Server-sent events: `receipt` for each new receipt naming the wallet, `lagged` when
-/// some were dropped (fetch them with the receipts route).
-#[utoipa::path(get, path = "/v1/payees/{wallet}/receipts/events", tag = "payee",
-    params(("wallet" = String, Path, description = "The payee's wallet")),
-    responses((status = 200, content_type = "text/event-stream",
-        description = "`event: receipt` with a `ReceiptJson` as data; `event: lagged` when some were dropped"),
-
-        (status = "4XX", description = "Refused: the body names the code", body = ErrorResponse),
-        (status = "5XX", description = "`internal` or `chain_unavailable`", body = ErrorResponse)))]
-pub(crate) async fn payee_receipt_events(
-    State(app): State<AppState>,
-    Path(wallet): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let wallet = address("wallet", &wallet)?;
-    let sequencer = app.sequencer.sequencer();
-    let events = BroadcastStream::new(app.sequencer.receipts().subscribe()).filter_map(
-        move |item| match item {
-            Ok(receipted) if names(&receipted, &wallet) => {
-                let json = ReceiptJson::new(&receipted, &sequencer);
-                Some(Ok(Event::default()
-                    .event("receipt")
-                    .json_data(json)
-                    .ok()?))
-            }
-            Ok(_) => None,
-            Err(_lagged) => Some(Ok(Event::default().event("lagged").data("refetch"))),
-        },
-    );
-    let mut shutdown = app.shutdown.clone();
-    let stopping = async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
-    let events = futures_util::StreamExt::take_until(events, stopping);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
-}
-
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "meta",
-    responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
-pub(crate) async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    if let Ok(counts) = app.reports.counts().await {
-        app.metrics.epochs.reset();
-        for (status, n) in counts {
-            app.metrics
-                .epochs
-                .with_label_values(&[status.as_str()])
-                .set(n as i64);
-        }
-    }
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
 }

@@ -5,7 +5,9 @@
 //!
 //! Modules, one job each: [`domain`] (what is stored), [`store`] (storage traits by
 //! role and the SQL store), [`chain`] (RPC), [`intake`] (acceptance rules and the
-//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API), [`x402`] (the facilitator of HTTP 402 payments),
+//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API), [`reports`] (status, settlements, payees,
+//! metrics), [`serve`]
+//! (connections within limits), [`x402`] (the facilitator of HTTP 402 payments),
 //! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
 //! (flags and lifecycle).
 
@@ -17,6 +19,8 @@ pub mod intake;
 pub mod metrics;
 pub mod openapi;
 pub mod receipts;
+pub mod reports;
+pub mod serve;
 pub mod settlement;
 pub mod x402;
 

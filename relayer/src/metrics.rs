@@ -1,14 +1,16 @@
 //! Prometheus metrics.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 pub struct Metrics {
     registry: Registry,
     pub tips_accepted: IntCounter,
     pub tips_rejected: IntCounterVec,
+    pub refusals: IntCounterVec,
+    pub http_connections: IntGauge,
     pub epochs: IntGaugeVec,
     pub settlements: IntCounterVec,
     pub tips_per_tx: Histogram,
@@ -24,9 +26,22 @@ impl Metrics {
         let tips_rejected = IntCounterVec::new(
             Opts::new(
                 "micropay_tips_rejected_total",
-                "Submissions refused, by reason",
+                "States the sequencer refused, by reason",
             ),
             &["reason"],
+        )
+        .unwrap();
+        let refusals = IntCounterVec::new(
+            Opts::new(
+                "micropay_http_refusals_total",
+                "Requests answered with an error, by code",
+            ),
+            &["code"],
+        )
+        .unwrap();
+        let http_connections = IntGauge::new(
+            "micropay_http_connections",
+            "Connections being served (those over the limit are not counted)",
         )
         .unwrap();
         let epochs = IntGaugeVec::new(
@@ -69,6 +84,8 @@ impl Metrics {
         for collector in [
             Box::new(tips_accepted.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(tips_rejected.clone()),
+            Box::new(refusals.clone()),
+            Box::new(http_connections.clone()),
             Box::new(epochs.clone()),
             Box::new(settlements.clone()),
             Box::new(tips_per_tx.clone()),
@@ -81,6 +98,8 @@ impl Metrics {
             registry,
             tips_accepted,
             tips_rejected,
+            refusals,
+            http_connections,
             epochs,
             settlements,
             tips_per_tx,

@@ -9,11 +9,12 @@ use micropay_api::x402::{
 };
 use micropay_api::{
     EntryJson, ErrorBody, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts,
-    ReceiptJson, SignedStreamJson, StreamStateJson, StreamStatus, StreamView,
+    PayeeSummary, ReceiptJson, RelayerStatus, SettlementStatus, SettlementView, Settlements,
+    SignedStreamJson, StatusTotals, StreamStateJson, StreamStatus, StreamView,
 };
 use utoipa::OpenApi;
 
-use crate::http;
+use crate::{http, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,9 +30,12 @@ use crate::http;
         http::health,
         http::stream,
         http::submit,
-        http::payee_receipts,
-        http::payee_receipt_events,
-        http::metrics,
+        reports::status,
+        reports::settlements,
+        reports::payee,
+        reports::payee_receipts,
+        reports::payee_receipt_events,
+        reports::metrics,
         crate::x402::supported,
         crate::x402::verify,
         crate::x402::settle,
@@ -39,13 +43,14 @@ use crate::http;
     components(schemas(
         EntryJson, StreamStateJson, SignedStreamJson, ReceiptJson, StreamView, StreamStatus,
         PayeeReceipt, PayeeReceipts, Health, ErrorCode, ErrorBody, ErrorResponse,
+        StatusTotals, RelayerStatus, SettlementStatus, SettlementView, Settlements, PayeeSummary,
         Amount, MicropayExtra, DeploymentExtra, PaymentRequirements, ResourceInfo, PaymentPayload,
         FacilitatorRequest, VerifyResponse, SettleResponse, SupportedKind, SupportedResponse,
     )),
     tags(
         (name = "payer", description = "Streams: the next state to sign, and submitting it"),
-        (name = "payee", description = "Receipts naming a wallet"),
-        (name = "meta", description = "Health, metrics and this document"),
+        (name = "payee", description = "What the relayer holds for a wallet, and its receipts"),
+        (name = "meta", description = "Health, status, settlements, metrics and this document"),
         (name = "x402", description = "The x402 v2 facilitator of the `micropay` scheme: \
             a facilitator client's base URL is the relayer's followed by `/x402`"),
     )
@@ -86,6 +91,9 @@ mod tests {
         for route in [
             routes::OPENAPI,
             routes::HEALTH,
+            routes::STATUS,
+            routes::SETTLEMENTS,
+            routes::PAYEE,
             routes::STREAM,
             routes::STREAM_STATES,
             routes::PAYEE_RECEIPTS,
@@ -107,5 +115,11 @@ mod tests {
         let entry = &json["components"]["schemas"]["EntryJson"]["properties"];
         assert_eq!(entry["amount"]["type"], "string");
         assert_eq!(json["components"]["schemas"]["Amount"]["type"], "string");
+        for schema in ["StatusTotals", "SettlementView"] {
+            let amount = &json["components"]["schemas"][schema]["properties"]["amount"];
+            assert_eq!(amount["type"], "string", "{schema}");
+        }
+        let status = &json["components"]["schemas"]["RelayerStatus"]["properties"];
+        assert_eq!(status["pending_amount"]["type"], "string");
     }
 }

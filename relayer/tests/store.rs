@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use micropay_api::{SettlementStatus, StatusTotals};
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use micropay_relayer::{
     domain::{Accepted, EpochKey, StreamKey, StreamStatus},
@@ -69,6 +70,21 @@ fn settle_tx(payer: &Keypair, lamports: u64) -> VersionedTransaction {
         &[payer],
         solana_sdk::hash::Hash::new_unique(),
     ))
+}
+
+fn sums(status: StreamStatus, epochs: u64, tips: u64, amount: u64) -> StatusTotals {
+    StatusTotals {
+        status,
+        epochs,
+        tips,
+        amount,
+    }
+}
+
+/// Stream epochs stored, whatever their status.
+async fn epochs_stored(store: &SqlStore) -> u64 {
+    let totals = store.totals().await.unwrap();
+    totals.epochs.iter().map(|t| t.epochs).sum()
 }
 
 fn key(state: &StreamState) -> EpochKey {
@@ -254,17 +270,69 @@ async fn suite(store: Arc<SqlStore>) {
         .unwrap()
         .is_empty());
 
-    let counts = store.counts().await.unwrap();
-    let count = |status| {
-        counts
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map_or(0, |(_, n)| *n)
-    };
+    // Reports in sums: epochs by status, the settlement transactions, a payee's tips.
+    let totals = store.totals().await.unwrap();
     assert_eq!(
-        (count(StreamStatus::Settled), count(StreamStatus::Open)),
-        (1, 3)
+        totals.epochs,
+        [
+            sums(StreamStatus::Open, 3, 3, 3 + 4 + 9),
+            sums(StreamStatus::Settled, 1, 2, 15),
+        ]
     );
+    assert_eq!(totals.oldest_pending_ms, Some(4_000));
+    assert_eq!(totals.settlement_transactions, 2);
+    let settlements = store.settlements(0, 10).await.unwrap();
+    let seen: Vec<(String, SettlementStatus, i64, u64, u64, u64)> = settlements
+        .iter()
+        .map(|s| {
+            (
+                s.signature.clone(),
+                s.status,
+                s.recorded_at_ms,
+                s.streams,
+                s.tips,
+                s.amount,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                failed.signatures[0].to_string(),
+                SettlementStatus::Dropped,
+                69_000,
+                0,
+                0,
+                0
+            ),
+            (tx.to_string(), SettlementStatus::Landed, 69_500, 1, 2, 15),
+        ]
+    );
+    assert_eq!(store.settlements(69_100, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.settlements(0, 1).await.unwrap()[0].recorded_at_ms,
+        69_000
+    );
+    assert_eq!(
+        store.payee_totals(&alice).await.unwrap(),
+        [
+            sums(StreamStatus::Open, 1, 1, 9),
+            sums(StreamStatus::Settled, 1, 1, 10)
+        ]
+    );
+    assert_eq!(
+        store.payee_totals(&bob).await.unwrap(),
+        [
+            sums(StreamStatus::Open, 2, 2, 7),
+            sums(StreamStatus::Settled, 1, 1, 5)
+        ]
+    );
+    assert!(store
+        .payee_totals(&Pubkey::new_unique())
+        .await
+        .unwrap()
+        .is_empty());
 
     // Lookup tables are remembered per authority, oldest first.
     let (authority, t1, t2) = (
@@ -344,14 +412,10 @@ async fn sqlite_backend() {
     suite(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Reopening runs no migration twice, and everything acknowledged is there.
     let reopened = SqlStore::connect(&url).await.unwrap();
-    let total: u64 = reopened
-        .counts()
-        .await
-        .unwrap()
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    assert_eq!(total, 5 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64);
+
+    let upgraded = format!("sqlite://{}", dir.path().join("previous.db").display());
+    from_the_previous_schema(&upgraded, "sqlite").await;
 }
 
 #[tokio::test]
@@ -380,17 +444,122 @@ async fn postgres_backend() {
     let database_url = format!("{base}/{database}");
     suite(Arc::new(SqlStore::connect(&database_url).await.unwrap())).await;
     let reopened = SqlStore::connect(&database_url).await.unwrap();
-    let total: u64 = reopened
-        .counts()
-        .await
-        .unwrap()
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    assert_eq!(total, 5 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64);
     drop(reopened);
     admin
         .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
         .await
         .expect("drop the test database");
+
+    let previous = format!("{database}_previous");
+    admin
+        .execute(format!("CREATE DATABASE {previous}").as_str())
+        .await
+        .expect("create a test database");
+    from_the_previous_schema(&format!("{base}/{previous}"), "postgres").await;
+    admin
+        .execute(format!("DROP DATABASE {previous} WITH (FORCE)").as_str())
+        .await
+        .expect("drop the test database");
+}
+
+/// A store created by the previous version (every migration but the newest), holding
+/// a settled epoch and its settlement: opening it migrates it, and what it held reads
+/// back whole.
+async fn from_the_previous_schema(url: &str, backend: &str) {
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    let previous = tempfile::tempdir().unwrap();
+    for file in &files[..files.len() - 1] {
+        std::fs::copy(file, previous.path().join(file.file_name().unwrap())).unwrap();
+    }
+    sqlx::any::install_default_drivers();
+    let url_rwc = if backend == "sqlite" {
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_owned()
+    };
+    let pool = sqlx::AnyPool::connect(&url_rwc).await.unwrap();
+    sqlx::migrate::Migrator::new(previous.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+
+    // What the previous version wrote: an epoch settled by a recorded transaction.
+    let keys = Keys::new();
+    let (tab, alice) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let state = StreamState::new(tab, 1, 0, 4, 30).tip(alice, 25).unwrap();
+    let receipted = keys.receipted(state.clone());
+    let tx = settle_tx(&keys.sequencer, 3);
+    let signature = tx.signatures[0].to_string();
+    let mut entries = alice.to_bytes().to_vec();
+    entries.extend_from_slice(&25u64.to_le_bytes());
+    sqlx::query(
+        "INSERT INTO stream_epochs (tab, incarnation, slot, epoch, seq, fee_bps, total, entries,
+            signature, receipt, status, opened_at, updated_at, settle_tx)
+         VALUES ($1, 1, 0, 4, 1, 30, 25, $2, $3, $4, 'settled', 100, 200, $5)",
+    )
+    .bind(tab.to_string())
+    .bind(entries)
+    .bind(receipted.signed.signature.to_vec())
+    .bind(receipted.receipt.to_vec())
+    .bind(&signature)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
+         VALUES ($1, 1, 0, 4, 1, $2, 25, 100)",
+    )
+    .bind(tab.to_string())
+    .bind(alice.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO settlement_txs (signature, tx, last_valid_block_height, created_at)
+         VALUES ($1, $2, 50, 150)",
+    )
+    .bind(&signature)
+    .bind(bincode::serialize(&tx).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let latest = store
+        .latest(&StreamKey { tab, slot: 0 })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.receipted, receipted);
+    assert_eq!(latest.status, StreamStatus::Settled);
+    assert_eq!(latest.settle_tx, Some(tx.signatures[0]));
+    assert_eq!(
+        store.entries_at(&key(&state), 1).await.unwrap(),
+        state.entry_list()
+    );
+    let settlements = store.settlements(0, 10).await.unwrap();
+    assert_eq!(settlements.len(), 1);
+    assert_eq!(
+        (
+            settlements[0].status,
+            settlements[0].streams,
+            settlements[0].amount
+        ),
+        (SettlementStatus::Landed, 1, 25)
+    );
+    assert_eq!(
+        store.payee_totals(&alice).await.unwrap(),
+        [sums(StreamStatus::Settled, 1, 1, 25)]
+    );
 }

@@ -4,16 +4,12 @@
 //! nothing twice; SIGTERM while settling exits cleanly; two instances sharing one
 //! PostgreSQL store keep one writer per stream and settle each epoch once.
 
-use std::{
-    collections::BTreeMap,
-    process::{Child, Command, Stdio},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use micropay_api::ErrorCode;
 use micropay_client::relayer::RelayerClient;
 use micropay_devnet::{
+    process::RelayerProcess,
     report::{settlement_report, wait_settled, Receipts},
     Deployment, Devnet, Payer,
 };
@@ -22,64 +18,14 @@ use micropay_relayer::app::{start, RelayerArgs};
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use tokio::sync::Mutex;
 
-struct Process {
-    child: Child,
-    client: RelayerClient,
-}
-
-impl Process {
-    async fn spawn(args: &RelayerArgs, sequencer: Pubkey) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_relayer-under-test"))
-            .args(["--url", &args.url, "--keypair"])
-            .arg(&args.keypair)
-            .args(["--config", &args.config.to_string()])
-            .args(["--store-url", &args.store_url])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--settle-max-age-secs",
-                "86400",
-                "--settle-horizon-secs",
-                "0",
-            ])
-            .args(["--settle-interval-ms", "200"])
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the relayer");
-        let client = RelayerClient::new(format!("http://127.0.0.1:{port}"), sequencer);
-        for _ in 0..300 {
-            if client.health().await.is_ok() {
-                return Self { child, client };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the relayer process did not come up");
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        // SAFETY: signalling our own child process by its pid.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) },
-            0
-        );
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    async fn terminate(mut self) -> std::process::ExitStatus {
-        self.signal(libc::SIGTERM);
-        tokio::task::spawn_blocking(move || self.child.wait().unwrap())
-            .await
-            .unwrap()
-    }
+/// The relayer process, and a client of it.
+async fn spawn(args: &RelayerArgs, sequencer: Pubkey) -> (RelayerProcess, RelayerClient) {
+    let program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
+    let process = RelayerProcess::spawn_program(program, args)
+        .await
+        .expect("the relayer process");
+    let client = RelayerClient::new(&process.url, sequencer);
+    (process, client)
 }
 
 /// The highest seq each stream epoch had receipted, as the tippers saw it.
@@ -142,7 +88,7 @@ async fn check_settled(
     payees: &[Pubkey],
     seen: &Receipted,
 ) {
-    wait_settled(client, payees, Duration::from_secs(300))
+    wait_settled(client, Duration::from_secs(300))
         .await
         .unwrap();
     let receipts = Receipts::fetch(client, payees).await.unwrap();
@@ -181,48 +127,36 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
 
     // Killed while tips arrive, at three moments; then while it settles.
     for kill_after_ms in [150u64, 700, 1_500] {
-        let process = Process::spawn(&args, sequencer).await;
+        let (process, client) = spawn(&args, sequencer).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut tippers = tip_until(
-            process.client.clone(),
-            &payers,
-            &payees,
-            seen.clone(),
-            stop.clone(),
-        );
+        let mut tippers = tip_until(client.clone(), &payers, &payees, seen.clone(), stop.clone());
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
-        process.kill();
+        process.kill().unwrap();
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         while tippers.join_next().await.is_some() {}
     }
     for kill_after_ms in [100u64, 400] {
-        let process = Process::spawn(&args, sequencer).await;
-        process.signal(libc::SIGUSR1);
+        let (process, _client) = spawn(&args, sequencer).await;
+        process.signal(libc::SIGUSR1).unwrap();
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
-        process.kill();
+        process.kill().unwrap();
     }
     // More tips after the crashes, then SIGTERM in the middle of settling: a clean exit.
-    let process = Process::spawn(&args, sequencer).await;
+    let (process, client) = spawn(&args, sequencer).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut tippers = tip_until(
-        process.client.clone(),
-        &payers,
-        &payees,
-        seen.clone(),
-        stop.clone(),
-    );
+    let mut tippers = tip_until(client.clone(), &payers, &payees, seen.clone(), stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     while tippers.join_next().await.is_some() {}
-    process.signal(libc::SIGUSR1);
+    process.signal(libc::SIGUSR1).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(process.terminate().await.success());
+    assert!(process.terminate().await.unwrap().success());
 
     // A last restart settles whatever is left; everything adds up.
-    let process = Process::spawn(&args, sequencer).await;
-    process.signal(libc::SIGUSR1);
-    check_settled(&devnet, &deployment, &process.client, &payees, &seen).await;
-    assert!(process.terminate().await.success());
+    let (process, client) = spawn(&args, sequencer).await;
+    process.signal(libc::SIGUSR1).unwrap();
+    check_settled(&devnet, &deployment, &client, &payees, &seen).await;
+    assert!(process.terminate().await.unwrap().success());
 }
 
 /// A database of its own on the test PostgreSQL server, or `None` when none is set up.

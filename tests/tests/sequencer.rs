@@ -2,8 +2,9 @@
 //! receipts for every persisted state, concurrent streams of one tab, one writer per
 //! stream, the funds check across streams, intake refusing what the program refuses,
 //! receipts served and pushed to payees, settlement, and a lower state settled behind
-//! the relayer's back topped up from its receipts; and HTTP 402 calls paid through
-//! the relayer as facilitator ([`paid_calls`]).
+//! the relayer's back topped up from its receipts; bad input and slow clients
+//! ([`limits`]); and HTTP 402 calls paid through the relayer as facilitator
+//! ([`paid_calls`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,6 +19,8 @@ use micropay_protocol::{SignedStream, StreamState};
 use micropay_relayer::app::{start, RelayerArgs, Running};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
+#[path = "sequencer/limits.rs"]
+mod limits;
 #[path = "sequencer/paid_calls.rs"]
 mod paid_calls;
 
@@ -340,6 +343,32 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
         receipts.len() == 2 && receipts.iter().all(|r| r.status == StreamStatus::Settled)
     })
     .await;
+    // The relayer reports the same: nothing pending, one landed settlement carrying
+    // both streams, and each payee's tips settled.
+    let status = w.client.status().await.unwrap();
+    assert_eq!((status.pending_epochs, status.pending_amount), (0, 0));
+    assert_eq!(status.oldest_pending_ms, None);
+    let settled = status.totals(StreamStatus::Settled);
+    assert_eq!(
+        (settled.epochs, settled.amount),
+        (2, alice_gross + bob_gross)
+    );
+    let settlements = w.client.settlements(0, 100).await.unwrap();
+    let landed: Vec<_> = settlements
+        .iter()
+        .filter(|s| s.status == micropay_api::SettlementStatus::Landed)
+        .collect();
+    assert_eq!(landed.len(), 1, "{settlements:?}");
+    assert_eq!(
+        (landed[0].streams, landed[0].tips, landed[0].amount),
+        (2, settled.tips, alice_gross + bob_gross)
+    );
+    let alice_summary = w.client.payee(&alice.pubkey()).await.unwrap();
+    assert_eq!(
+        alice_summary.totals(StreamStatus::Settled).amount,
+        alice_gross
+    );
+    assert_eq!(alice_summary.totals(StreamStatus::Open).epochs, 0);
 
     // Tips after the settlement open the streams' next epochs.
     let next = w

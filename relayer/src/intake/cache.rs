@@ -11,56 +11,84 @@ use micropay_interface::{
     state::{Config, Tab},
 };
 use solana_sdk::{account::Account, pubkey::Pubkey};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use super::rules::Rejection;
 use crate::chain::{decode_config, decode_tab, Chain, ChainError};
 
-/// Tabs as last read from chain, refetched when older than `max_age`.
+/// Tabs as last read from chain, refetched when older than `max_age`. Each is kept
+/// with the moment the read that returned it was sent.
 pub struct TabCache {
     tabs: RwLock<HashMap<Pubkey, (Tab, Instant)>>,
+    /// One read at a time per stripe of tabs: requests that find a tab too old wait for
+    /// a read in progress instead of each sending their own, so that a burst of
+    /// requests (refusals rechecked against the chain among them) costs a few reads,
+    /// and never more than [`READ_STRIPES`] at once.
+    reads: [Mutex<()>; READ_STRIPES],
     max_age: Duration,
 }
+
+/// Tab reads that may be in flight at once.
+pub const READ_STRIPES: usize = 16;
 
 impl TabCache {
     pub fn new(max_age: Duration) -> Self {
         Self {
             tabs: RwLock::new(HashMap::new()),
+            reads: std::array::from_fn(|_| Mutex::new(())),
             max_age,
         }
     }
 
     pub async fn get(&self, chain: &dyn Chain, tab: &Pubkey) -> Result<Option<Tab>, ChainError> {
-        if let Some((cached, at)) = self.tabs.read().await.get(tab) {
-            if at.elapsed() < self.max_age {
-                return Ok(Some(*cached));
-            }
-        }
-        self.fetch(chain, tab).await
+        let max_age = self.max_age;
+        self.get_if(chain, tab, |read| read.elapsed() < max_age)
+            .await
     }
 
     /// The tab as read at or after `since`: a request that a newer tab could allow (a
     /// key, a deposit or a cap added on chain before it arrived) asks for one read
-    /// after it started.
+    /// sent after it started.
     pub async fn get_read_since(
         &self,
         chain: &dyn Chain,
         tab: &Pubkey,
         since: Instant,
     ) -> Result<Option<Tab>, ChainError> {
-        if let Some((cached, at)) = self.tabs.read().await.get(tab) {
-            if *at >= since {
-                return Ok(Some(*cached));
-            }
+        self.get_if(chain, tab, |read| read >= since).await
+    }
+
+    /// The cached tab if `fresh` holds of when it was read, else a new read.
+    async fn get_if(
+        &self,
+        chain: &dyn Chain,
+        tab: &Pubkey,
+        fresh: impl Fn(Instant) -> bool,
+    ) -> Result<Option<Tab>, ChainError> {
+        let cached = || async {
+            let tabs = self.tabs.read().await;
+            tabs.get(tab)
+                .filter(|(_, read)| fresh(*read))
+                .map(|(t, _)| *t)
+        };
+        if let Some(found) = cached().await {
+            return Ok(Some(found));
+        }
+        let _turn = self.reads[usize::from(tab.to_bytes()[0]) % READ_STRIPES]
+            .lock()
+            .await;
+        if let Some(found) = cached().await {
+            return Ok(Some(found));
         }
         self.fetch(chain, tab).await
     }
 
     async fn fetch(&self, chain: &dyn Chain, tab: &Pubkey) -> Result<Option<Tab>, ChainError> {
+        let sent = Instant::now();
         match chain.accounts(&[*tab]).await {
             Ok(accounts) => {
                 let decoded = decode_tab(accounts.first().and_then(Option::as_ref));
-                self.put(tab, decoded).await;
+                self.put(tab, decoded, sent).await;
                 Ok(decoded)
             }
             Err(error) => match self.tabs.read().await.get(tab) {
@@ -70,11 +98,14 @@ impl TabCache {
         }
     }
 
-    async fn put(&self, tab: &Pubkey, decoded: Option<Tab>) {
+    async fn put(&self, tab: &Pubkey, decoded: Option<Tab>, sent: Instant) {
         let mut tabs = self.tabs.write().await;
         match decoded {
+            // A read sent earlier than the one cached must not replace it.
             Some(decoded) => {
-                tabs.insert(*tab, (decoded, Instant::now()));
+                if tabs.get(tab).is_none_or(|(_, read)| *read <= sent) {
+                    tabs.insert(*tab, (decoded, sent));
+                }
             }
             None => {
                 tabs.remove(tab);
@@ -88,11 +119,12 @@ impl TabCache {
         chain: &dyn Chain,
         tabs: &[Pubkey],
     ) -> Result<HashMap<Pubkey, Tab>, ChainError> {
+        let sent = Instant::now();
         let accounts = chain.accounts(tabs).await?;
         let mut out = HashMap::new();
         for (key, account) in tabs.iter().zip(&accounts) {
             let decoded = decode_tab(account.as_ref());
-            self.put(key, decoded).await;
+            self.put(key, decoded, sent).await;
             if let Some(tab) = decoded {
                 out.insert(*key, tab);
             }
@@ -227,4 +259,111 @@ fn can_receive(account: Option<&Account>, mint: &Pubkey, token_program: &Pubkey)
             && account.data[..32] == mint.to_bytes()
             && account.data[STATE] == INITIALIZED
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+
+    use async_trait::async_trait;
+    use micropay_interface::state::AccountLayout;
+    use solana_sdk::{hash::Hash, signature::Signature, transaction::VersionedTransaction};
+
+    use super::*;
+    use crate::chain::{ChainResult, Simulation, TxStatus};
+
+    /// Every address holds an (empty) tab; reads are counted and take 20 ms.
+    #[derive(Default)]
+    struct Tabs {
+        reads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Chain for Tabs {
+        async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let mut data = vec![0; Tab::LEN];
+            data[..8].copy_from_slice(&Tab::DISCRIMINATOR);
+            let tab = Account {
+                lamports: 1,
+                data,
+                owner: micropay_interface::ID,
+                executable: false,
+                rent_epoch: 0,
+            };
+            Ok(keys.iter().map(|_| Some(tab.clone())).collect())
+        }
+        async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn block_height(&self) -> ChainResult<u64> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn slot(&self) -> ChainResult<u64> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn rooted_slot(&self) -> ChainResult<u64> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn unix_time(&self) -> ChainResult<i64> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn simulate(&self, _: &VersionedTransaction) -> ChainResult<Simulation> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn send(&self, _: &VersionedTransaction) -> ChainResult<Signature> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn statuses(&self, _: &[Signature]) -> ChainResult<Vec<TxStatus>> {
+            unreachable!("intake reads accounts only")
+        }
+        async fn genesis_hash(&self) -> ChainResult<Hash> {
+            unreachable!("intake reads accounts only")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_requests_for_one_tab_shares_its_reads() {
+        let chain = Arc::new(Tabs::default());
+        let cache = Arc::new(TabCache::new(Duration::from_secs(60)));
+        let tab = Pubkey::new_unique();
+        cache.get(chain.as_ref(), &tab).await.unwrap().unwrap();
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 1);
+
+        // Fifty refusals rechecked at once, each wanting a read sent after it arrived:
+        // the first read serves them all, not fifty.
+        let since = Instant::now();
+        let rechecks: Vec<_> = (0..50)
+            .map(|_| {
+                let (chain, cache) = (chain.clone(), cache.clone());
+                tokio::spawn(async move {
+                    cache
+                        .get_read_since(chain.as_ref(), &tab, since)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for recheck in rechecks {
+            assert!(recheck.await.unwrap().is_some());
+        }
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 2);
+
+        // A fresh enough tab is not read again; a request after that read needs one more.
+        cache.get(chain.as_ref(), &tab).await.unwrap();
+        cache
+            .get_read_since(chain.as_ref(), &tab, since)
+            .await
+            .unwrap();
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 2);
+        cache
+            .get_read_since(chain.as_ref(), &tab, Instant::now())
+            .await
+            .unwrap();
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 3);
+    }
 }

@@ -4,15 +4,19 @@
 //! (shared by several instances), with versioned migrations run at start-up.
 
 mod codec;
+mod report;
 mod sql;
 mod writer;
 
 use async_trait::async_trait;
+use micropay_api::{SettlementView, StatusTotals};
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
 
 pub use sql::SqlStore;
 
-use crate::domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamKey, StreamStatus};
+use crate::domain::{
+    Accepted, EpochKey, RecordedSettlement, StoreTotals, StoredEpoch, StreamKey, StreamStatus,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -110,6 +114,14 @@ pub trait ReportStore: Send + Sync + 'static {
     /// The newest stored epoch of a stream.
     async fn latest(&self, stream: &StreamKey) -> StoreResult<Option<StoredEpoch>>;
 
-    /// Epoch counts by status, for metrics.
-    async fn counts(&self) -> StoreResult<Vec<(StreamStatus, u64)>>;
+    /// Epochs by status (count, tips, total), the oldest pending one, and how many
+    /// settlement transactions were recorded.
+    async fn totals(&self) -> StoreResult<StoreTotals>;
+
+    /// Settlement transactions recorded at or after `since_ms`, oldest first, with
+    /// what they carry.
+    async fn settlements(&self, since_ms: i64, limit: u32) -> StoreResult<Vec<SettlementView>>;
+
+    /// The tips naming `wallet`, summed by the status of their epoch.
+    async fn payee_totals(&self, wallet: &Pubkey) -> StoreResult<Vec<StatusTotals>>;
 }

@@ -10,9 +10,9 @@ use sqlx::{any::AnyPoolOptions, migrate::Migrator, AnyPool, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    codec::{parse, parse_status, row_to_epoch, EPOCH_COLUMNS},
+    codec::{parse, row_to_epoch, EPOCH_COLUMNS},
     writer::{self, AcceptRequest},
-    IntakeStore, ReportStore, SettlementStore, StoreError, StoreResult,
+    IntakeStore, SettlementStore, StoreError, StoreResult,
 };
 use crate::domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamKey, StreamStatus};
 
@@ -28,7 +28,7 @@ enum Backend {
 pub struct SqlStore {
     /// Writes. For SQLite a single connection: SQLite has one writer.
     pool: AnyPool,
-    reader: AnyPool,
+    pub(super) reader: AnyPool,
     accepts: mpsc::Sender<AcceptRequest>,
 }
 
@@ -86,7 +86,7 @@ impl SqlStore {
         })
     }
 
-    async fn epochs<'q>(
+    pub(super) async fn epochs<'q>(
         &self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> StoreResult<Vec<StoredEpoch>> {
@@ -339,53 +339,5 @@ impl SettlementStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl ReportStore for SqlStore {
-    async fn payee_receipts(
-        &self,
-        wallet: &Pubkey,
-        since_ms: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<StoredEpoch>> {
-        let sql = format!(
-            "SELECT {EPOCH_COLUMNS} FROM stream_epochs e
-             WHERE e.updated_at >= $2 AND EXISTS (
-                SELECT 1 FROM tips t WHERE t.payee = $1 AND t.tab = e.tab
-                  AND t.incarnation = e.incarnation AND t.slot = e.slot AND t.epoch = e.epoch)
-             ORDER BY e.updated_at, e.tab, e.slot, e.epoch LIMIT $3"
-        );
-        self.epochs(
-            sqlx::query(&sql)
-                .bind(wallet.to_string())
-                .bind(since_ms)
-                .bind(i64::from(limit)),
-        )
-        .await
-    }
-
-    async fn latest(&self, stream: &StreamKey) -> StoreResult<Option<StoredEpoch>> {
-        let sql = format!(
-            "SELECT {EPOCH_COLUMNS} FROM stream_epochs WHERE tab = $1 AND slot = $2
-             ORDER BY incarnation DESC, epoch DESC LIMIT 1"
-        );
-        let query = sqlx::query(&sql)
-            .bind(stream.tab.to_string())
-            .bind(i64::from(stream.slot));
-        Ok(self.epochs(query).await?.pop())
-    }
-
-    async fn counts(&self) -> StoreResult<Vec<(StreamStatus, u64)>> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM stream_epochs GROUP BY status")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let status: String = row.try_get("status")?;
-                Ok((parse_status(&status)?, row.try_get::<i64, _>("n")? as u64))
-            })
-            .collect()
     }
 }

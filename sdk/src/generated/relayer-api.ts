@@ -53,6 +53,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payees/{wallet}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tips naming a wallet, by the status of their stream epoch. */
+        get: operations["payee"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payees/{wallet}/receipts": {
         parameters: {
             query?: never;
@@ -82,6 +99,46 @@ export interface paths {
          *     some were dropped (fetch them with the receipts route).
          */
         get: operations["payee_receipt_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The settlement transactions the relayer recorded, oldest first: what each carries
+         *     and whether it landed.
+         */
+        get: operations["settlements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the relayer holds: stream epochs by status, what is still to be paid on chain
+         *     and since when, and how many settlement transactions it recorded.
+         */
+        get: operations["status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -209,7 +266,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "malformed" | "payload_too_large" | "timeout" | "bad_signature" | "insufficient_funds" | "stale_state" | "policy" | "unknown_stream" | "not_found" | "chain_unavailable" | "internal";
+        ErrorCode: "malformed" | "payload_too_large" | "timeout" | "bad_signature" | "insufficient_funds" | "stale_state" | "policy" | "unknown_stream" | "not_found" | "method_not_allowed" | "too_many_connections" | "chain_unavailable" | "internal";
         /** @description The body of every non-2xx answer. */
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
@@ -255,6 +312,15 @@ export interface components {
         PayeeReceipts: {
             receipts: components["schemas"]["PayeeReceipt"][];
         };
+        /** @description `GET /v1/payees/{wallet}`: the tips naming a wallet, by the status of their epoch. */
+        PayeeSummary: {
+            /**
+             * @description `epochs`: stream epochs with a tip to the wallet; `tips` and `amount`: those
+             *     tips, gross of the fee.
+             */
+            epochs: components["schemas"]["StatusTotals"][];
+            wallet: string;
+        };
         /** @description The client's answer: its stream's next state, signed, and the requirements it meets. */
         PaymentPayload: {
             accepted: components["schemas"]["PaymentRequirements"];
@@ -284,6 +350,29 @@ export interface components {
             /** @description The sequencer whose key signed `receipt`. */
             sequencer: string;
         };
+        /** @description `GET /v1/status`. */
+        RelayerStatus: {
+            config: string;
+            /** @description Every status that has epochs. */
+            epochs: components["schemas"]["StatusTotals"][];
+            /**
+             * Format: int64
+             * @description When the oldest pending epoch took its first tip (unix milliseconds).
+             */
+            oldest_pending_ms?: number | null;
+            pending_amount: string;
+            /**
+             * Format: int64
+             * @description Receipted and not yet paid on chain: the open and closed epochs.
+             */
+            pending_epochs: number;
+            sequencer: string;
+            /**
+             * Format: int64
+             * @description Settlement transactions recorded (sent, or about to be).
+             */
+            settlement_transactions: number;
+        };
         ResourceInfo: {
             description?: string | null;
             mimeType?: string | null;
@@ -302,9 +391,51 @@ export interface components {
              */
             transaction: string;
         };
+        /**
+         * @description Where a settlement transaction is.
+         * @enum {string}
+         */
+        SettlementStatus: "pending" | "landed" | "dropped";
+        /** @description One settlement transaction the relayer recorded. */
+        SettlementView: {
+            /** @description Their total, token base units before fees. */
+            amount: string;
+            /**
+             * Format: int64
+             * @description When it was recorded, before it was sent (unix milliseconds); pages are ordered
+             *     by it.
+             */
+            recorded_at_ms: number;
+            signature: string;
+            status: components["schemas"]["SettlementStatus"];
+            /**
+             * Format: int64
+             * @description Stream epochs it settles.
+             */
+            streams: number;
+            /**
+             * Format: int64
+             * @description Tips in those epochs' receipted states.
+             */
+            tips: number;
+        };
+        /** @description `GET /v1/settlements`. */
+        Settlements: {
+            settlements: components["schemas"]["SettlementView"][];
+        };
         /** @description A state and its stream key's signature: what a payer submits. */
         SignedStreamJson: components["schemas"]["StreamStateJson"] & {
             signature: string;
+        };
+        /** @description Stream epochs in one status: how many, the tips they hold and their total. */
+        StatusTotals: {
+            /** @description Token base units, before fees. */
+            amount: string;
+            /** Format: int64 */
+            epochs: number;
+            status: components["schemas"]["StreamStatus"];
+            /** Format: int64 */
+            tips: number;
         };
         /**
          * @description One epoch of one stream: what its key signs (the `MPT2` message's fields, with the
@@ -440,10 +571,50 @@ export interface operations {
             };
         };
     };
+    payee: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The payee's wallet */
+                wallet: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayeeSummary"];
+                };
+            };
+            /** @description Refused: the body names the code */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     payee_receipts: {
         parameters: {
             query?: {
-                /** @description Only receipts issued at or after this time (unix milliseconds). */
+                /** @description Only what was issued or recorded at or after this time (unix milliseconds). */
                 since_ms?: number;
                 /** @description At most this many (default 100, at most 1,000). */
                 limit?: number;
@@ -516,6 +687,76 @@ export interface operations {
                 };
             };
             /** @description `internal` or `chain_unavailable` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    settlements: {
+        parameters: {
+            query?: {
+                /** @description Only what was issued or recorded at or after this time (unix milliseconds). */
+                since_ms?: number;
+                /** @description At most this many (default 100, at most 1,000). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlements"];
+                };
+            };
+            /** @description Refused: the body names the code */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayerStatus"];
+                };
+            };
+            /** @description `internal` */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
