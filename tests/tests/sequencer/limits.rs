@@ -351,9 +351,8 @@ async fn generated_requests_never_get_a_5xx_nor_stop_the_service() {
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
     );
     let strategy = target.request();
-    let requests: Vec<Generated> = (0..count)
-        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
-        .collect();
+    // Generated as they are sent: a million requests would not fit in memory at once.
+    let requests = (0..count).map(move |_| strategy.new_tree(&mut runner).unwrap().current());
 
     let http = reqwest::Client::new();
     let base = w.base.clone();
