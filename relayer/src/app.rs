@@ -8,20 +8,45 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Context;
 use clap::Args;
 use solana_sdk::{pubkey::Pubkey, signature::read_keypair_file, signer::Signer};
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    chain::{decode_config, Chain, RpcChain},
+    chain::{decode_config, Chain, ChainError, RpcChain},
     http::{self, AppState},
     intake::{IntakeLimits, Sequencer},
     metrics::Metrics,
     serve::{serve, ConnectionLimits},
     settlement::{policy::Policy, Engine, EngineConfig},
-    store::SqlStore,
+    store::{SqlStore, StoreError},
 };
+
+/// Why the relayer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("reading the keypair {path}: {reason}")]
+    Keypair { path: PathBuf, reason: String },
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("reading the chain: {0}")]
+    Chain(#[from] ChainError),
+    #[error("{0} is not a micropay config")]
+    NotAConfig(Pubkey),
+    #[error("{key} is not the sequencer of config {config} (it is {sequencer})")]
+    NotTheSequencer {
+        key: Pubkey,
+        config: Pubkey,
+        sequencer: Pubkey,
+    },
+    #[error("not an origin: {0}")]
+    Origin(String),
+    #[error("listening on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
 
 #[derive(Args, Clone, Debug)]
 pub struct RelayerArgs {
@@ -138,33 +163,25 @@ impl Running {
 
 /// Starts the relayer: store, chain access, the sequencer, the HTTP API and the
 /// settlement engine.
-pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
-    let key = read_keypair_file(&args.keypair)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", args.keypair.display()))?;
+pub async fn start(args: &RelayerArgs) -> Result<Running, StartError> {
+    let key = read_keypair_file(&args.keypair).map_err(|e| StartError::Keypair {
+        path: args.keypair.clone(),
+        reason: e.to_string(),
+    })?;
     let chain: Arc<dyn Chain> = Arc::new(RpcChain::new(&rpc_url(&args.url)));
-    let store = Arc::new(
-        SqlStore::connect(&args.store_url)
-            .await
-            .context("opening the store")?,
-    );
-    let config_account = chain
-        .accounts(&[args.config])
-        .await
-        .context("fetching the config")?;
-    let config = decode_config(config_account[0].as_ref())
-        .with_context(|| format!("{} is not a micropay config", args.config))?;
+    let store = Arc::new(SqlStore::connect(&args.store_url).await?);
+    let config_account = chain.accounts(&[args.config]).await?;
+    let config =
+        decode_config(config_account[0].as_ref()).ok_or(StartError::NotAConfig(args.config))?;
     let now = crate::domain::now_ms() / 1_000;
-    anyhow::ensure!(
-        config.is_receipt_signer(&key.pubkey(), now),
-        "{} is not the sequencer of config {} (it is {})",
-        key.pubkey(),
-        args.config,
-        config.params_at(now).sequencer
-    );
-    let genesis = chain
-        .genesis_hash()
-        .await
-        .context("fetching the genesis hash")?;
+    if !config.is_receipt_signer(&key.pubkey(), now) {
+        return Err(StartError::NotTheSequencer {
+            key: key.pubkey(),
+            config: args.config,
+            sequencer: config.params_at(now).sequencer,
+        });
+    }
+    let genesis = chain.genesis_hash().await?;
     let network = micropay_api::x402::solana_network(&genesis.to_string());
     let metrics = Arc::new(Metrics::new());
     // Every settlement pass refreshes the tabs it settles; requests refetch a tab only
@@ -212,8 +229,14 @@ pub async fn start(args: &RelayerArgs) -> anyhow::Result<Running> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let listener = TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    let addr = listener.local_addr()?;
+        .map_err(|source| StartError::Listen {
+            address: args.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        address: args.listen,
+        source,
+    })?;
     let app = http::router(
         AppState {
             sequencer: sequencer.clone(),

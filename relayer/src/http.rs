@@ -20,6 +20,7 @@ use solana_sdk::pubkey::Pubkey;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{
+    app::StartError,
     domain::{StoredEpoch, StreamKey},
     intake::{IntakeError, Sequencer},
     metrics::Metrics,
@@ -41,7 +42,7 @@ pub struct AppState {
 
 /// The API's routes; with `cors_origins`, browsers on those origins (or any, with `*`)
 /// may call it.
-pub fn router(state: AppState, cors_origins: &[String]) -> anyhow::Result<Router> {
+pub fn router(state: AppState, cors_origins: &[String]) -> Result<Router, StartError> {
     let metrics = state.metrics.clone();
     let router = Router::new()
         .route(routes::OPENAPI, get(openapi))
@@ -69,7 +70,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> anyhow::Result<Router
     })
 }
 
-fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
     let allow = match origins {
         [] => return Ok(None),
         [any] if any == "*" => AllowOrigin::any(),
@@ -78,9 +79,9 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
                 .iter()
                 .map(|origin| {
                     HeaderValue::from_str(origin.trim_end_matches('/'))
-                        .map_err(|_| anyhow::anyhow!("not an origin: {origin}"))
+                        .map_err(|_| StartError::Origin(origin.clone()))
                 })
-                .collect::<anyhow::Result<Vec<_>>>()?,
+                .collect::<Result<Vec<_>, _>>()?,
         ),
     };
     Ok(Some(
