@@ -3,8 +3,8 @@
 //! stream, the funds check across streams, intake refusing what the program refuses,
 //! receipts served and pushed to payees, settlement, and a lower state settled behind
 //! the relayer's back topped up from its receipts; bad input and slow clients
-//! ([`limits`]); and HTTP 402 calls paid through the relayer as facilitator
-//! ([`paid_calls`]).
+//! ([`limits`]); an RPC outage and its recovery ([`rpc_outage`]); and HTTP 402 calls
+//! paid through the relayer as facilitator ([`paid_calls`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -23,6 +23,8 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 mod limits;
 #[path = "sequencer/paid_calls.rs"]
 mod paid_calls;
+#[path = "sequencer/rpc_outage.rs"]
+mod rpc_outage;
 
 const FEE_BPS: u16 = 100;
 
