@@ -213,3 +213,105 @@ pub fn transaction_fee(units: u32, micro_lamports_per_unit: u64) -> u64 {
     let priority = (u128::from(units) * u128::from(micro_lamports_per_unit)).div_ceil(1_000_000);
     LAMPORTS_PER_SIGNATURE + priority as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use micropay_protocol::{SignedStream, StreamState};
+
+    use super::*;
+    use crate::domain::{EpochKey, StoredEpoch, StreamStatus};
+
+    /// Closed one-tip epochs of distinct tabs, paying `payees` in turn.
+    fn candidates(n: usize, payees: &[Pubkey]) -> Vec<Candidate> {
+        let (key, sequencer) = (Keypair::new(), Keypair::new());
+        (0..n)
+            .map(|i| {
+                let state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 100)
+                    .tip(payees[i % payees.len()], 10)
+                    .unwrap();
+                let receipted = SignedStream::sign(state, &key)
+                    .unwrap()
+                    .receipt(&sequencer)
+                    .unwrap();
+                Candidate {
+                    epoch: StoredEpoch {
+                        receipted,
+                        status: StreamStatus::Closed,
+                        opened_at_ms: 0,
+                        updated_at_ms: 0,
+                        settle_tx: None,
+                    },
+                    previous: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Every candidate is in one batch, in order; each batch's transaction fits, and
+    /// no batch could have taken the next batch's first candidate too.
+    fn check(
+        packer: &Packer,
+        all: &[Candidate],
+        batches: &[Vec<&Candidate>],
+        tables: &[AddressLookupTableAccount],
+    ) {
+        let packed: Vec<EpochKey> = batches.iter().flatten().map(|c| c.key()).collect();
+        let expected: Vec<EpochKey> = all.iter().map(Candidate::key).collect();
+        assert_eq!(packed, expected);
+        for (i, batch) in batches.iter().enumerate() {
+            assert!(packer.fits(batch, tables).unwrap(), "batch {i} fits");
+            if let Some(next) = batches.get(i + 1) {
+                let mut more = batch.clone();
+                more.push(next[0]);
+                assert!(
+                    !packer.fits(&more, tables).unwrap(),
+                    "batch {i} could have taken one more"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn batches_fit_keep_their_order_and_are_full() {
+        let payees: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        let (mint, token_program) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let directory = PayeeDirectory::new(&payees, &[None, None, None], &mint, &token_program);
+        let payer = Keypair::new();
+        let packer = Packer {
+            payer: &payer,
+            config: Pubkey::new_unique(),
+            mint,
+            token_program,
+            compute_unit_price: 0,
+            payees: &directory,
+        };
+        let all = candidates(40, &payees);
+
+        let plain = packer.pack(&all, &[]).unwrap();
+        check(&packer, &all, &plain, &[]);
+
+        // A lookup table holding every account the settlements use: more per batch.
+        let (shared, tabs) = packer.table_accounts(all.iter());
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: shared.into_iter().chain(tabs).collect(),
+        };
+        let tables = [table];
+        let with_table = packer.pack(&all, &tables).unwrap();
+        check(&packer, &all, &with_table, &tables);
+        assert!(
+            with_table.len() < plain.len(),
+            "{} batches with the table, {} without",
+            with_table.len(),
+            plain.len()
+        );
+    }
+
+    #[test]
+    fn the_fee_is_one_signature_plus_the_priority_fee_rounded_up() {
+        assert_eq!(transaction_fee(1_400_000, 0), 5_000);
+        assert_eq!(transaction_fee(1_000_000, 1), 5_001);
+        assert_eq!(transaction_fee(1, 1), 5_001);
+        assert_eq!(transaction_fee(200_000, 10), 5_002);
+    }
+}
