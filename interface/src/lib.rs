@@ -63,7 +63,6 @@ pub const MAX_SLOTS: usize = 5;
 pub use micropay_protocol::MAX_ENTRIES;
 /// The highest fee a config may charge: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
-pub const BPS_DENOMINATOR: u64 = 10_000;
 /// The shortest withdrawal delay: one hour (and at least twice the top-up window).
 pub const MIN_WITHDRAWAL_DELAY: i64 = 3_600;
 /// The longest withdrawal delay: 30 days.
