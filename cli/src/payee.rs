@@ -4,7 +4,7 @@
 use std::{path::Path, time::Duration};
 
 use anyhow::{bail, Context as _};
-use micropay_api::{PayeeReceipt, ReceiptJson, StreamStatus, MAX_PAGE};
+use micropay_api::{PayeeReceipt, ReceiptJson};
 use micropay_client::{
     accounts, interface::client as builders, protocol::Receipted, watcher::Watcher,
 };
@@ -40,27 +40,15 @@ pub async fn receipts(ctx: &Context, args: ReceiptsArgs) -> anyhow::Result<()> {
         None => ctx.keypair()?.pubkey(),
     };
     let relayer = ctx.relayer(&d);
-    // Pages run oldest first; keep the newest `limit`.
-    let (mut all, mut since) = (Vec::new(), 0);
-    loop {
-        let page = relayer
-            .payee_receipts(&wallet, since, MAX_PAGE)
-            .await
-            .map_err(|e| relayer_error(ctx, e))?;
-        let full = page.len() == MAX_PAGE as usize;
-        let last = page.last().map(|r| r.receipted_at_ms);
-        all.extend(page);
-        match last {
-            Some(last) if full && last > since => since = last,
-            _ => break,
-        }
-    }
-    all.sort_by_key(|r| (r.receipted_at_ms, r.receipt.signed.state.tab.clone()));
-    all.dedup_by(|a, b| a.receipt == b.receipt);
+    // Oldest first; the newest `limit` are shown.
+    let all = relayer
+        .every_payee_receipt(&wallet)
+        .await
+        .map_err(|e| relayer_error(ctx, e))?;
     let text = wallet.to_string();
     let unsettled: u64 = all
         .iter()
-        .filter(|r| r.status == StreamStatus::Open || r.status == StreamStatus::Closed)
+        .filter(|r| r.status.is_pending())
         .map(|r| owed_to(r, &text))
         .sum();
     let account = d.associated(&wallet);

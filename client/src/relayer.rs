@@ -3,9 +3,12 @@
 //! receipts naming a wallet, and read what the relayer reports (its status, its
 //! settlements, a payee's totals).
 
+use std::{collections::HashSet, future::Future, hash::Hash};
+
 use micropay_api::{
     routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, PayeeSummary,
     ReceiptJson, RelayerStatus, SettlementView, Settlements, SignedStreamJson, StreamView,
+    MAX_PAGE,
 };
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
@@ -102,6 +105,16 @@ impl RelayerClient {
     ) -> Result<Vec<SettlementView>, RelayerError> {
         let page: Settlements = self.get(&routes::settlements(since_ms, limit)).await?;
         Ok(page.settlements)
+    }
+
+    /// Every settlement transaction recorded, oldest first.
+    pub async fn every_settlement(&self) -> Result<Vec<SettlementView>, RelayerError> {
+        every_page(
+            |since| self.settlements(since, MAX_PAGE),
+            |s| s.recorded_at_ms,
+            |s| s.signature.clone(),
+        )
+        .await
     }
 
     /// The tips naming `wallet`, by the status of their stream epoch.
@@ -223,4 +236,52 @@ impl RelayerClient {
             .await?;
         Ok(page.receipts)
     }
+
+    /// The newest receipt of every stream epoch naming `wallet`, oldest first.
+    pub async fn every_payee_receipt(
+        &self,
+        wallet: &Pubkey,
+    ) -> Result<Vec<PayeeReceipt>, RelayerError> {
+        every_page(
+            |since| self.payee_receipts(wallet, since, MAX_PAGE),
+            |r| r.receipted_at_ms,
+            |r| r.receipt.receipt.clone(),
+        )
+        .await
+    }
+}
+
+/// Every item of a route paged by time (oldest first, from `since_ms`): asks again
+/// from the last item's time while pages come back full. An item at a page's boundary
+/// comes back twice, and one that changed between pages comes back later: each is kept
+/// once, where it was seen last.
+async fn every_page<T, K, P, F>(
+    mut page: P,
+    at: impl Fn(&T) -> i64,
+    key: impl Fn(&T) -> K,
+) -> Result<Vec<T>, RelayerError>
+where
+    K: Eq + Hash,
+    P: FnMut(i64) -> F,
+    F: Future<Output = Result<Vec<T>, RelayerError>>,
+{
+    let (mut all, mut since) = (Vec::new(), 0);
+    loop {
+        let items = page(since).await?;
+        let full = items.len() == MAX_PAGE as usize;
+        let last = items.last().map(&at);
+        all.extend(items);
+        match last {
+            Some(last) if full && last > since => since = last,
+            _ => break,
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut newest_first: Vec<T> = all
+        .into_iter()
+        .rev()
+        .filter(|item| seen.insert(key(item)))
+        .collect();
+    newest_first.reverse();
+    Ok(newest_first)
 }

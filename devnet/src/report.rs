@@ -4,11 +4,11 @@
 //! payee's token balance and credit, which must equal what its settled states owe it
 //! net of the fee each signed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{bail, Context};
 use futures::{stream, StreamExt, TryStreamExt};
-use micropay_api::{SettlementStatus, SettlementView, StreamStatus, MAX_PAGE};
+use micropay_api::{SettlementStatus, StreamStatus};
 use micropay_client::{accounts, interface::client as builders, relayer::RelayerClient};
 use micropay_protocol::{fee::fee, StreamState};
 use serde::Serialize;
@@ -74,19 +74,7 @@ pub struct Receipts {
 impl Receipts {
     pub async fn fetch(relayer: &RelayerClient, payees: &[Pubkey]) -> anyhow::Result<Self> {
         let pages: Vec<Vec<micropay_api::PayeeReceipt>> = stream::iter(payees)
-            .map(|wallet| async move {
-                let (mut all, mut since) = (Vec::new(), 0);
-                loop {
-                    let page = relayer.payee_receipts(wallet, since, MAX_PAGE).await?;
-                    let full = page.len() == MAX_PAGE as usize;
-                    let last = page.last().map(|r| r.receipted_at_ms);
-                    all.extend(page);
-                    match last {
-                        Some(last) if full && last > since => since = last,
-                        _ => return anyhow::Ok(all),
-                    }
-                }
-            })
+            .map(|wallet| relayer.every_payee_receipt(wallet))
             .buffered(16)
             .try_collect()
             .await?;
@@ -102,26 +90,6 @@ impl Receipts {
             epochs.insert(key, (state, receipt.status, receipt.settle_tx));
         }
         Ok(Self { epochs })
-    }
-}
-
-/// Every settlement transaction the relayer recorded, oldest first.
-pub async fn all_settlements(relayer: &RelayerClient) -> anyhow::Result<Vec<SettlementView>> {
-    let (mut all, mut seen, mut since) = (Vec::new(), HashSet::new(), 0);
-    loop {
-        let page = relayer.settlements(since, MAX_PAGE).await?;
-        let full = page.len() == MAX_PAGE as usize;
-        let last = page.last().map(|s| s.recorded_at_ms);
-        // A page starts at the last one's time again: skip what was already seen.
-        for settlement in page {
-            if seen.insert(settlement.signature.clone()) {
-                all.push(settlement);
-            }
-        }
-        match last {
-            Some(last) if full && last > since => since = last,
-            _ => return Ok(all),
-        }
     }
 }
 
@@ -195,7 +163,7 @@ pub async fn settlement_report(
     let receipts = Receipts::fetch(relayer, payees).await?;
     let status = relayer.status().await?;
     let mut by_tx: BTreeMap<Signature, usize> = BTreeMap::new();
-    for settlement in all_settlements(relayer).await? {
+    for settlement in relayer.every_settlement().await? {
         if settlement.status == SettlementStatus::Landed {
             by_tx.insert(settlement.signature.parse()?, settlement.streams as usize);
         }

@@ -22,6 +22,7 @@ use tokio_stream::{wrappers::BroadcastStream, Stream, StreamExt};
 use crate::{
     http::{address, receipt_json, ApiError, AppState},
     receipts::names,
+    serve::stopped,
 };
 
 /// What the relayer holds: stream epochs by status, what is still to be paid on chain
@@ -158,9 +159,7 @@ pub(crate) async fn payee_receipt_events(
         },
     );
     let mut shutdown = app.shutdown.clone();
-    let stopping = async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
+    let stopping = async move { stopped(&mut shutdown).await };
     let events = futures_util::StreamExt::take_until(events, stopping);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

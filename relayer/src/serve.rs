@@ -79,7 +79,8 @@ pub async fn serve(
     all_closed.closed().await;
 }
 
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+/// Returns once `shutdown` turns true.
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // A closed channel means the service is going away too.
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
