@@ -76,9 +76,7 @@ impl Context {
 
     /// The relayer, whose receipts must be signed by the deployment's sequencer.
     pub fn relayer(&self, deployment: &Deployment) -> RelayerClient {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = now_ms() / 1_000;
         RelayerClient::new(&self.relayer_url, deployment.params(now).sequencer)
     }
 
@@ -118,4 +116,11 @@ pub fn read_keypair(path: &Path) -> anyhow::Result<Keypair> {
             path.display()
         )
     })
+}
+
+/// The system clock, unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

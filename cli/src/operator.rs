@@ -10,7 +10,11 @@ use micropay_client::relayer::RelayerClient;
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 
-use crate::{context::Context, output::emit, payer::relayer_error};
+use crate::{
+    context::{now_ms, Context},
+    output::emit,
+    payer::relayer_error,
+};
 
 /// The `micropay-relayer` program: beside this executable, else on `PATH`.
 fn relayer_program() -> PathBuf {
@@ -93,10 +97,4 @@ pub async fn status(ctx: &Context) -> anyhow::Result<()> {
             "recent_settlements": serde_json::to_value(&recent).context("encoding settlements")?,
         }),
     )
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -41,8 +41,8 @@ async fn error_code(response: reqwest::Response) -> ErrorCode {
     body.error.code
 }
 
-/// Whether the relayer closes `socket` within `within` (it reads end of stream or a
-/// reset), having sent nothing but `sent`.
+/// Whether the relayer closes `socket` within `within`, answering nothing: the next
+/// read is the end of the stream or a reset.
 async fn closed_within(mut socket: tokio::net::TcpStream, within: Duration) -> bool {
     let mut buffer = [0u8; 1024];
     matches!(
