@@ -15,7 +15,7 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{
     chain::{decode_config, Chain, ChainError, RpcChain},
     http::{self, AppState},
-    intake::{IntakeLimits, Sequencer},
+    intake::{ledger::Settling, IntakeLimits, Sequencer},
     metrics::Metrics,
     serve::{serve, ConnectionLimits},
     settlement::{policy::Policy, Engine, EngineConfig},
@@ -193,6 +193,7 @@ pub async fn start(args: &RelayerArgs) -> Result<Running, StartError> {
             key.insecure_clone(),
             args.config,
             store.clone(),
+            !store.is_shared(),
             chain.clone(),
             metrics.clone(),
             IntakeLimits {
@@ -206,7 +207,10 @@ pub async fn start(args: &RelayerArgs) -> Result<Running, StartError> {
     );
     let settle_opened_before_ms = Arc::new(AtomicI64::new(0));
     let engine = Engine::new(
-        store.clone(),
+        Arc::new(Settling {
+            store: store.clone(),
+            ledger: sequencer.ledger_handle(),
+        }),
         chain.clone(),
         sequencer.tabs_handle(),
         metrics.clone(),

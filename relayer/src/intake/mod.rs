@@ -3,6 +3,7 @@
 //! receipt to its payees.
 
 mod cache;
+pub mod ledger;
 pub mod rules;
 
 use std::{
@@ -17,6 +18,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 use cache::PayeeError;
 pub use cache::{ConfigCache, PayeeCache, TabCache};
+use ledger::Ledger;
 use rules::{Checked, Rejection, TabContext};
 
 use crate::{
@@ -103,7 +105,7 @@ pub struct StreamSnapshot {
 
 pub struct Sequencer {
     key: Keypair,
-    store: Arc<dyn IntakeStore>,
+    ledger: Arc<Ledger>,
     chain: Arc<dyn Chain>,
     config: ConfigCache,
     tabs: Arc<TabCache>,
@@ -114,10 +116,13 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
+    /// `sole_writer`: whether this process alone writes `store`, so that the ledger
+    /// may keep what it holds in memory.
     pub async fn new(
         key: Keypair,
         config: Pubkey,
         store: Arc<dyn IntakeStore>,
+        sole_writer: bool,
         chain: Arc<dyn Chain>,
         metrics: Arc<Metrics>,
         limits: IntakeLimits,
@@ -125,7 +130,7 @@ impl Sequencer {
         Ok(Self {
             config: ConfigCache::load(chain.as_ref(), config, limits.config_max_age).await?,
             key,
-            store,
+            ledger: Arc::new(Ledger::new(store, sole_writer)),
             chain,
             tabs: Arc::new(TabCache::new(limits.tab_max_age)),
             payees: PayeeCache::new(limits.payee_max_age),
@@ -152,6 +157,11 @@ impl Sequencer {
         self.tabs.clone()
     }
 
+    /// The ledger, which the settlement store tells of epochs it moves on.
+    pub fn ledger_handle(&self) -> Arc<Ledger> {
+        self.ledger.clone()
+    }
+
     pub fn chain(&self) -> &dyn Chain {
         self.chain.as_ref()
     }
@@ -168,8 +178,14 @@ impl Sequencer {
     }
 
     /// What intake checks a state of `tab` against: the config, the tab as on chain
-    /// (read after `read_since` when given), and the tab's stored epochs.
-    async fn load(&self, tab: &Pubkey, read_since: Option<Instant>) -> Result<Loaded, IntakeError> {
+    /// (read after `read_since` when given), and the tab's stored epochs, with the
+    /// states being written when `with_writing`.
+    async fn load(
+        &self,
+        tab: &Pubkey,
+        read_since: Option<Instant>,
+        with_writing: bool,
+    ) -> Result<Loaded, IntakeError> {
         let config = self.config.get(self.chain.as_ref()).await;
         let unknown = || Rejection::UnknownStream(format!("{tab} is not a tab of this config"));
         let chain_tab = match read_since {
@@ -184,7 +200,11 @@ impl Sequencer {
         if chain_tab.config != self.config.address() {
             return Err(unknown().into());
         }
-        let stored = self.store.tab_epochs(tab).await?;
+        let stored = if with_writing {
+            self.ledger.epochs(tab).await?
+        } else {
+            self.ledger.stored(tab).await?
+        };
         Ok(Loaded {
             config,
             tab: chain_tab,
@@ -192,10 +212,10 @@ impl Sequencer {
         })
     }
 
-    fn context<'a>(&self, loaded: &'a Loaded) -> TabContext<'a> {
+    fn context<'a>(&self, loaded: &'a Loaded, stored: &'a [StoredEpoch]) -> TabContext<'a> {
         TabContext {
             tab: &loaded.tab,
-            stored: &loaded.stored,
+            stored,
             required_fee_bps: Self::required_fee_bps(&loaded.config),
             now: now_ms() / 1_000,
             min_key_validity: self.min_key_validity,
@@ -216,8 +236,8 @@ impl Sequencer {
         stream: StreamKey,
         read_since: Option<Instant>,
     ) -> Result<StreamSnapshot, IntakeError> {
-        let loaded = self.load(&stream.tab, read_since).await?;
-        let context = self.context(&loaded);
+        let loaded = self.load(&stream.tab, read_since, false).await?;
+        let context = self.context(&loaded, &loaded.stored);
         let (next, _) = context.base(stream.tab, stream.slot)?;
         Ok(StreamSnapshot {
             next,
@@ -234,7 +254,10 @@ impl Sequencer {
     /// The rules against the chain and the store, then the payee: what `verify` and
     /// `submit` both check. A refusal a newer tab could lift is checked again against
     /// the tab read from the chain after the request arrived.
-    async fn admit(&self, submitted: &SignedStream) -> Result<(Checked, Payment), IntakeError> {
+    async fn admit(
+        &self,
+        submitted: &SignedStream,
+    ) -> Result<(Loaded, Checked, Payment), IntakeError> {
         let started = Instant::now();
         match self.admit_with(submitted, None).await {
             Err(error) if error.tab_may_be_stale() => {
@@ -248,10 +271,12 @@ impl Sequencer {
         &self,
         submitted: &SignedStream,
         read_since: Option<Instant>,
-    ) -> Result<(Checked, Payment), IntakeError> {
+    ) -> Result<(Loaded, Checked, Payment), IntakeError> {
         let tab = submitted.state.tab;
-        let loaded = self.load(&tab, read_since).await?;
-        let checked = self.context(&loaded).check(tab, submitted)?;
+        let loaded = self.load(&tab, read_since, true).await?;
+        let checked = self
+            .context(&loaded, &loaded.stored)
+            .check(tab, submitted)?;
         self.payees
             .check(
                 self.chain.as_ref(),
@@ -264,13 +289,13 @@ impl Sequencer {
             payer: loaded.tab.owner,
             tip: checked.tip,
         };
-        Ok((checked, payment))
+        Ok((loaded, checked, payment))
     }
 
     /// Whether `submitted` would be receipted now, and if so the payment it adds (one
     /// tip) and who pays it (the tab's owner). Receipts and stores nothing.
     pub async fn verify(&self, submitted: &SignedStream) -> Result<Payment, IntakeError> {
-        self.admit(submitted).await.map(|(_, payment)| payment)
+        self.admit(submitted).await.map(|(_, _, payment)| payment)
     }
 
     /// Checks, receipts and durably stores `submitted`; returns once it is on disk.
@@ -304,7 +329,7 @@ impl Sequencer {
         submitted: SignedStream,
         expected: Option<(Pubkey, u64)>,
     ) -> Result<(Receipted, Payment), IntakeError> {
-        let (checked, payment) = self.admit(&submitted).await?;
+        let (loaded, checked, payment) = self.admit(&submitted).await?;
         if let Some((payee, amount)) = expected.filter(|tip| *tip != checked.tip) {
             return Err(Rejection::Policy(format!(
                 "the state pays {} to {}, not {amount} to {payee}",
@@ -312,22 +337,39 @@ impl Sequencer {
             ))
             .into());
         }
-        let receipted = submitted
-            .receipt(&self.key)
-            .map_err(|e| IntakeError::Signing(e.to_string()))?;
-        let accepted = Accepted {
-            receipted: receipted.clone(),
-            previous_seq: checked.previous_seq,
-            tip: checked.tip,
-            at_ms: now_ms(),
-        };
-        if !self.store.accept(accepted).await? {
+        let tab = submitted.state.tab;
+        // Checked again against the tab's epochs as they stand once its turn comes,
+        // states other streams are writing included; the signature, the tab and the
+        // payee were checked above.
+        let (accepted, written) = self
+            .ledger
+            .write_checked(&tab, |epochs| {
+                let now = self
+                    .context(&loaded, epochs)
+                    .check_state(tab, &submitted.state)?;
+                if now != checked {
+                    return Err(IntakeError::from(Rejection::Stale(
+                        "another state of this stream was receipted first".into(),
+                    )));
+                }
+                let receipted = submitted
+                    .receipt(&self.key)
+                    .map_err(|e| IntakeError::Signing(e.to_string()))?;
+                Ok(Accepted {
+                    receipted,
+                    previous_seq: checked.previous_seq,
+                    tip: checked.tip,
+                    at_ms: now_ms(),
+                })
+            })
+            .await?;
+        if !written {
             return Err(Rejection::Stale(
                 "another state of this stream was receipted first".into(),
             )
             .into());
         }
-        self.receipts.publish(receipted.clone());
-        Ok((receipted, payment))
+        self.receipts.publish(accepted.receipted.clone());
+        Ok((accepted.receipted, payment))
     }
 }

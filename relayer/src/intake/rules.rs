@@ -122,6 +122,13 @@ impl TabContext<'_> {
     }
 
     pub fn check(&self, tab: Pubkey, submitted: &SignedStream) -> Result<Checked, Rejection> {
+        self.check_signed(submitted)?;
+        self.check_state(tab, &submitted.state)
+    }
+
+    /// What depends on the tab alone: the slot's key signed the state, for this life
+    /// of the tab, and stays usable long enough for it to settle.
+    pub fn check_signed(&self, submitted: &SignedStream) -> Result<(), Rejection> {
         let state = &submitted.state;
         let slot = self.slot(state.slot)?;
         if !submitted.verify(&slot.key) {
@@ -141,6 +148,14 @@ impl TabContext<'_> {
                 state.slot
             )));
         }
+        Ok(())
+    }
+
+    /// What depends on the stored states too: the state is its stream's next by one
+    /// tip, signs the fee, and fits the tab's funds and the key's cap beside every
+    /// other unsettled state.
+    pub fn check_state(&self, tab: Pubkey, state: &StreamState) -> Result<Checked, Rejection> {
+        let slot = self.slot(state.slot)?;
         let (mut base, mut previous_seq) = self.base(tab, state.slot)?;
         // A full state's stream goes on in its next epoch (`tip_or_next_epoch`).
         if base.entries.len() >= MAX_ENTRIES && state.epoch == base.epoch.saturating_add(1) {

@@ -26,6 +26,7 @@ enum Backend {
 }
 
 pub struct SqlStore {
+    backend: Backend,
     /// Writes. For SQLite a single connection: SQLite has one writer.
     pool: AnyPool,
     pub(super) reader: AnyPool,
@@ -80,10 +81,16 @@ impl SqlStore {
         };
         let accepts = writer::spawn(pool.clone());
         Ok(Self {
+            backend,
             pool,
             reader,
             accepts,
         })
+    }
+
+    /// Whether several relayer instances may write this store at once (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 
     pub(super) async fn epochs<'q>(
