@@ -101,6 +101,7 @@ impl Devnet {
                 program_path: program,
             }]);
         let (validator, faucet) = genesis.start_async().await;
+        deprioritize_busy_threads();
         let devnet = Self {
             validator,
             faucet,
@@ -209,6 +210,27 @@ impl Devnet {
                 .context("a token account")?
                 .amount,
         )
+    }
+}
+
+/// Agave's banking-stage scheduler polls for transactions without sleeping for as long
+/// as its validator leads, and a one-node validator always leads: it would take a
+/// whole core from the relayer and clients beside it. At the lowest priority it runs
+/// on what they leave and still schedules every transaction.
+fn deprioritize_busy_threads() {
+    const BUSY: &[&str] = &["solBnkTxSched"];
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return;
+    };
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::id_t>() else {
+            continue;
+        };
+        if BUSY.contains(&comm.trim()) {
+            // SAFETY: setpriority reads only its arguments; a tid names one thread.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, 19) };
+        }
     }
 }
 

@@ -198,6 +198,24 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
         .tip(&session, &payer.tab, 1, &alice.pubkey(), 30_000)
         .await;
     assert_eq!(refused(over_cap), ErrorCode::Policy);
+    // Two streams asking at once for what only one of them fits: one is receipted.
+    let from_session = 20_000;
+    let from_owner = left - from_session + 1;
+    let (alice_wallet, bob_wallet) = (alice.pubkey(), bob.pubkey());
+    let (owner_tip, session_tip) = tokio::join!(
+        w.client
+            .tip(&payer.owner, &payer.tab, 0, &alice_wallet, from_owner),
+        w.client
+            .tip(&session, &payer.tab, 1, &bob_wallet, from_session)
+    );
+    let fitted = [owner_tip.is_ok(), session_tip.is_ok()];
+    assert_eq!(fitted.iter().filter(|ok| **ok).count(), 1, "{fitted:?}");
+    let refusal = if owner_tip.is_ok() {
+        session_tip.map(drop)
+    } else {
+        owner_tip.map(drop)
+    };
+    assert_eq!(refused(refusal), ErrorCode::InsufficientFunds);
 
     // Intake refuses what the program would refuse, and what is not the stream's.
     let no_account = Keypair::new().pubkey();
@@ -306,10 +324,12 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
     // Settlement: both streams in one transaction, each payee paid net of the fee.
     let before = tab(&w.devnet, &payer.tab).await;
     w.relayer.settle_now();
-    let alice_gross: u64 =
-        [100u64, 102, 104, 106, 108].iter().sum::<u64>() * 2 + u64::from(outcomes[0]);
-    let bob_gross: u64 =
-        [101u64, 103, 105, 107, 109].iter().sum::<u64>() * 2 + u64::from(outcomes[1]);
+    let alice_gross: u64 = [100u64, 102, 104, 106, 108].iter().sum::<u64>() * 2
+        + u64::from(outcomes[0])
+        + if fitted[0] { from_owner } else { 0 };
+    let bob_gross: u64 = [101u64, 103, 105, 107, 109].iter().sum::<u64>() * 2
+        + u64::from(outcomes[1])
+        + if fitted[1] { from_session } else { 0 };
     let devnet = &w.devnet;
     eventually("both payees paid", || async {
         devnet.token_balance(&alice_account).await.unwrap() > 0
