@@ -36,6 +36,15 @@ impl RelayerProcess {
     /// `program` (a build of `micropay-relayer`) with `args`, listening on a free local
     /// port; returns once it answers.
     pub async fn spawn_program(program: &Path, args: &RelayerArgs) -> anyhow::Result<Self> {
+        Self::spawn_program_with(program, args, &[]).await
+    }
+
+    /// [`Self::spawn_program`] with extra environment variables (a crash point).
+    pub async fn spawn_program_with(
+        program: &Path,
+        args: &RelayerArgs,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -72,6 +81,7 @@ impl RelayerProcess {
                 std::env::var("MICROPAY_RELAYER_LOG")
                     .unwrap_or_else(|_| "error,micropay_relayer=warn".into()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .context("starting the relayer process")?;
@@ -134,6 +144,18 @@ impl RelayerProcess {
         self.child.kill()?;
         self.child.wait()?;
         Ok(())
+    }
+
+    /// How the process exited, once it has, or `None` after `timeout`.
+    pub async fn exited(&mut self, timeout: Duration) -> anyhow::Result<Option<ExitStatus>> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(None)
     }
 
     /// SIGTERM; returns how the process exited.

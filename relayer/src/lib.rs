@@ -9,10 +9,11 @@
 //! metrics), [`serve`]
 //! (connections within limits), [`x402`] (the facilitator of HTTP 402 payments),
 //! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
-//! (flags and lifecycle).
+//! (flags and lifecycle), [`crash`] (named crash points for the crash tests).
 
 pub mod app;
 pub mod chain;
+pub mod crash;
 pub mod domain;
 pub mod http;
 pub mod intake;

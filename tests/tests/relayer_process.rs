@@ -1,7 +1,8 @@
 //! The relayer as the OS process operators run (`micropay-relayer`, built here as
 //! `relayer-under-test`), on a local validator running the program's bytecode:
 //! SIGKILL while tips arrive and while it settles loses no receipted tip and pays
-//! nothing twice; SIGTERM while settling exits cleanly; two instances sharing one
+//! nothing twice, nor does SIGKILL at each named crash point (`micropay_relayer::crash`),
+//! a top-up's flight among them; SIGTERM while settling exits cleanly; two instances sharing one
 //! PostgreSQL store keep one writer per stream and settle each epoch once.
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
@@ -259,4 +260,125 @@ async fn two_instances_share_a_postgres_store() {
     check_settled(&devnet, &deployment, &client_b, &payees, &seen).await;
     a.shutdown().await;
     b.shutdown().await;
+}
+
+/// The relayer process set to SIGKILL itself at `point` (`micropay_relayer::crash`).
+async fn spawn_crashing(
+    args: &RelayerArgs,
+    sequencer: Pubkey,
+    point: &str,
+) -> (RelayerProcess, RelayerClient) {
+    let program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
+    let process =
+        RelayerProcess::spawn_program_with(program, args, &[("MICROPAY_CRASH_AT", point)])
+            .await
+            .expect("the relayer process");
+    let client = RelayerClient::new(&process.url, sequencer);
+    (process, client)
+}
+
+/// Waits for the process to kill itself at its crash point, asking it to settle
+/// meanwhile; fails if it is still alive after a minute.
+async fn killed_at_its_point(mut process: RelayerProcess, point: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    for _ in 0..120 {
+        if let Some(status) = process.exited(Duration::from_millis(500)).await.unwrap() {
+            assert_eq!(status.signal(), Some(libc::SIGKILL), "{point}: {status}");
+            return;
+        }
+        let _ = process.signal(libc::SIGUSR1);
+    }
+    panic!("the relayer never reached {point}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
+    use micropay_interface::{
+        client::{self as builders, SettleAccounts, SettleItem, SettlePayee},
+        state::{AccountLayout, Tab},
+    };
+
+    let devnet = Devnet::start().await.unwrap();
+    let deployment = Deployment::create(&devnet, 100).await.unwrap();
+    let points: Vec<&str> = micropay_relayer::crash::POINTS
+        .iter()
+        .copied()
+        .filter(|point| *point != "top-up-sent")
+        .collect();
+    // Two payers per point: a stream settled in one run could not settle again in the
+    // next before the top-up window has passed.
+    let payers = deployment
+        .payers(&devnet, 2 * points.len(), 1_000_000, true)
+        .await
+        .unwrap();
+    let payees = deployment.payees(&devnet, 3).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    let sequencer = deployment.sequencer.pubkey();
+    let seen: Receipted = Arc::default();
+
+    // Under load, killed at each point in turn, each restart recovering from the last.
+    for (point, payers) in points.iter().zip(payers.chunks(2)) {
+        let (process, client) = spawn_crashing(&args, sequencer, point).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tippers = tip_until(client, payers, &payees, seen.clone(), stop.clone());
+        killed_at_its_point(process, point).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        while tippers.join_next().await.is_some() {}
+    }
+
+    // Between a top-up's send and its confirmation: a lower state of a stream is
+    // settled behind the relayer's back, the relayer tops it up and dies.
+    let payer = deployment.payer(&devnet, 50_000).await.unwrap();
+    let (carol, carol_account) = deployment.payee(&devnet).await.unwrap();
+    let (process, client) = spawn_crashing(&args, sequencer, "top-up-sent").await;
+    let first = client
+        .tip(&payer.owner, &payer.tab, 0, &carol.pubkey(), 1_000)
+        .await
+        .unwrap();
+    client
+        .tip(&payer.owner, &payer.tab, 0, &carol.pubkey(), 2_000)
+        .await
+        .unwrap();
+    let settle_lower = builders::settle(
+        &SettleAccounts {
+            settler: &sequencer,
+            config: &deployment.config,
+            mint: &deployment.mint,
+            token_program: &spl_token_interface::ID,
+        },
+        &[SettleItem::for_state(
+            first.state(),
+            first.signed.signature,
+            None,
+            None,
+        )],
+        &[SettlePayee {
+            wallet: carol.pubkey(),
+            token_account: carol_account,
+            pass_wallet: false,
+        }],
+    )
+    .unwrap();
+    devnet
+        .send(&[settle_lower], &[&deployment.sequencer])
+        .await
+        .unwrap();
+    killed_at_its_point(process, "top-up-sent").await;
+
+    // A clean restart settles everything left, once.
+    let (process, client) = spawn(&args, sequencer).await;
+    process.signal(libc::SIGUSR1).unwrap();
+    check_settled(&devnet, &deployment, &client, &payees, &seen).await;
+    let net = |gross: u64| gross - gross / 100;
+    assert_eq!(
+        devnet.token_balance(&carol_account).await.unwrap(),
+        net(1_000) + net(2_000),
+        "the top-up was paid exactly once"
+    );
+    let data = devnet.rpc().get_account_data(&payer.tab).await.unwrap();
+    let tab = *<Tab as AccountLayout>::view(&data).expect("a tab");
+    assert_eq!(tab.balance.get(), 50_000 - 3_000);
+    assert_eq!(tab.slots[0].last_seq.get(), 2);
+    assert!(process.terminate().await.unwrap().success());
 }

@@ -107,12 +107,16 @@ impl Ledger {
             entry.writing.push(as_stored(&accepted, None));
             accepted
         };
+        crate::crash::point("state-reserved");
         // A task of its own: a caller gone away (its connection closed) must not leave
         // the state counted as being written, nor its outcome unrecorded.
         let ledger = self.clone();
         let write = accepted.clone();
         let written = tokio::spawn(async move {
             let written = ledger.store.accept(write.clone()).await;
+            if matches!(written, Ok(true)) {
+                crate::crash::point("state-written");
+            }
             ledger.write_ended(&write, &written).await;
             written
         })

@@ -229,9 +229,24 @@ impl Engine {
                 }
             }
         }
+        // Read again once closed: a tip written between the read above and the close is
+        // part of its epoch, and the settlement must carry it.
+        let after_close;
         if !to_close.is_empty() {
             let closed = self.store.close(&to_close).await?;
+            crate::crash::point("epochs-closed");
             report.closed = closed.iter().filter(|c| **c).count();
+            after_close = self.store.pending().await?;
+            let current: HashMap<EpochKey, &StoredEpoch> =
+                after_close.iter().map(|e| (e.key(), e)).collect();
+            let as_closed = |epochs: Vec<&StoredEpoch>| -> Vec<&StoredEpoch> {
+                epochs
+                    .into_iter()
+                    .filter_map(|e| current.get(&e.key()).copied())
+                    .collect()
+            };
+            ready = as_closed(ready);
+            top_ups = as_closed(top_ups);
         }
         let window = view.params.top_up_window.get();
         ready.retain(|epoch| {

@@ -134,7 +134,12 @@ impl Settlements {
             out.store
                 .record_settle_tx(&epochs, &tx, last_valid_block_height, now_ms())
                 .await?;
+            crate::crash::point("settlement-recorded");
             out.chain.send(&tx).await?;
+            crate::crash::point("settlement-sent");
+            if batch.iter().any(|candidate| candidate.previous.is_some()) {
+                crate::crash::point("top-up-sent");
+            }
             out.metrics.settlements.with_label_values(&["sent"]).inc();
             out.metrics
                 .fee_lamports
@@ -170,6 +175,7 @@ impl Settlements {
         for (signature, status) in signatures.iter().zip(statuses) {
             match status {
                 TxStatus::Landed(None) => {
+                    crate::crash::point("settlement-landed");
                     let flight = self.in_flight.remove(signature).expect("in flight");
                     tracing::debug!(%signature, after = ?flight.sent_at.elapsed(), streams = flight.epochs.len(), "settlement confirmed");
                     for epoch in &flight.epochs {
