@@ -33,6 +33,8 @@ pub enum ErrorCode {
     TooManyConnections,
     /// The chain could not be read and nothing is known of the tab.
     ChainUnavailable,
+    /// The relayer's disk is full: nothing was receipted; retry once it has room.
+    StoreFull,
     /// The relayer could not persist; nothing was receipted.
     Internal,
 }
@@ -52,6 +54,7 @@ impl ErrorCode {
             ErrorCode::TooManyConnections => 429,
             ErrorCode::Internal => 500,
             ErrorCode::ChainUnavailable => 503,
+            ErrorCode::StoreFull => 507,
         }
     }
 
@@ -70,6 +73,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::ChainUnavailable => "chain_unavailable",
+            ErrorCode::StoreFull => "store_full",
             ErrorCode::Internal => "internal",
         }
     }
@@ -133,6 +137,7 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::TooManyConnections,
             ErrorCode::ChainUnavailable,
+            ErrorCode::StoreFull,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

@@ -37,6 +37,10 @@ pub enum WorkloadName {
     Fans,
     /// Concurrent clients submitting for a fixed time.
     Ingest,
+    /// Ingest for `--soak-secs` (10 minutes) while the relayer settles every 30 s:
+    /// every receipted tip settled once, the relayer's memory sampled as it goes. Run
+    /// only when named.
+    Soak,
     /// HTTP calls paid per call (x402 `micropay`) beside the same calls unpaid and
     /// x402 `exact` (one transfer per call).
     Paid,
@@ -53,6 +57,9 @@ pub struct BenchArgs {
     /// Seconds the ingest workload submits for.
     #[arg(long, default_value_t = 20)]
     pub ingest_secs: u64,
+    /// Seconds the soak workload runs.
+    #[arg(long, default_value_t = 600)]
+    pub soak_secs: u64,
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 64)]
     pub clients: usize,
@@ -91,6 +98,8 @@ pub struct BenchRow {
     pub sequencer_lamports_per_tip: f64,
     pub settle_seconds: f64,
     pub relayer_peak_rss_mib: f64,
+    /// The relayer's resident memory every [`RSS_EVERY`] while tips arrive, MiB.
+    pub relayer_rss_mib: Vec<f64>,
     /// What settled, from the relayer's API and the chain (its tips are the ones
     /// receipted: the run fails otherwise).
     pub settlement: SettlementReport,
@@ -163,15 +172,19 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         }
         WorkloadName::Compute => unreachable!("measured in solana-program-test"),
         WorkloadName::Paid => unreachable!("run by `paid::run`"),
-        WorkloadName::Ingest => (
+        WorkloadName::Ingest | WorkloadName::Soak => (
             args.clients * 4,
             16,
             Workload {
                 activity: Activity::Uniform,
-                amount: Amount::For(Duration::from_secs(args.ingest_secs)),
+                amount: Amount::For(Duration::from_secs(if name == WorkloadName::Soak {
+                    args.soak_secs
+                } else {
+                    args.ingest_secs
+                })),
                 clients: args.clients,
                 max_tip: 10_000,
-                seed: 3,
+                seed: if name == WorkloadName::Soak { 4 } else { 3 },
             },
         ),
     };
@@ -191,7 +204,11 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     );
 
     let dir = tempfile::tempdir()?;
-    let relayer_args = deployment.relayer_args(&devnet, dir.path())?;
+    let mut relayer_args = deployment.relayer_args(&devnet, dir.path())?;
+    if name == WorkloadName::Soak {
+        // Settlement runs beside intake the whole time, as in production.
+        relayer_args.settle_max_age_secs = 30;
+    }
     let process = RelayerProcess::spawn(&relayer_args).await?;
     let relayer = RelayerClient::new(&process.url, deployment.sequencer.pubkey());
     let rpc = devnet.rpc();
@@ -206,7 +223,17 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
             .expect("template"),
     );
     let cpu_before = process.cpu_seconds()?;
-    let outcome = simulate::run(&relayer, &payer_list, &payee_list, &workload, &progress).await;
+    let run = simulate::run(&relayer, &payer_list, &payee_list, &workload, &progress);
+    tokio::pin!(run);
+    let mut rss_mib = Vec::new();
+    let mut sample = tokio::time::interval(RSS_EVERY);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut run => break outcome,
+            _ = sample.tick() => rss_mib.push(process.rss_mib()?),
+        }
+    };
+    rss_mib.push(process.rss_mib()?);
     let intake_cpu = process.cpu_seconds()? - cpu_before;
     progress.finish_and_clear();
     eprintln!(
@@ -236,6 +263,10 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         outcome.accepted,
         report.tips
     );
+    ensure!(
+        report.payouts_match,
+        "payees' balances are not what the settled receipts owe them"
+    );
     eprintln!(
         "[{name:?}] settled in {settle_seconds:.1} s, {} transactions",
         report.transactions
@@ -252,9 +283,13 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         sequencer_lamports_per_tip: spent as f64 / report.tips.max(1) as f64,
         settle_seconds,
         relayer_peak_rss_mib: peak_rss_mib,
+        relayer_rss_mib: rss_mib,
         settlement: report,
     })
 }
+
+/// How often a workload samples the relayer's memory.
+const RSS_EVERY: Duration = Duration::from_secs(30);
 
 pub fn table(results: &BenchResults) -> String {
     let mut out = format!(
@@ -299,6 +334,19 @@ pub fn table(results: &BenchResults) -> String {
             r.settle_seconds,
             r.relayer_peak_rss_mib,
             if r.settlement.payouts_match { "yes" } else { "NO" }
+        ));
+    }
+    for r in results.rows.iter().filter(|r| r.relayer_rss_mib.len() > 2) {
+        let samples: Vec<String> = r
+            .relayer_rss_mib
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect();
+        out.push_str(&format!(
+            "\n{:?}: relayer resident memory every {} s while tips arrived, MiB: {}\n",
+            r.workload,
+            RSS_EVERY.as_secs(),
+            samples.join(" ")
         ));
     }
     out

@@ -129,13 +129,23 @@ impl RelayerProcess {
 
     /// Peak resident memory, MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        self.memory_mib("VmHWM:")
+    }
+
+    /// Resident memory now, MiB.
+    pub fn rss_mib(&self) -> anyhow::Result<f64> {
+        self.memory_mib("VmRSS:")
+    }
+
+    /// A kibibyte figure of `/proc/<pid>/status`, in MiB.
+    fn memory_mib(&self, field: &str) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         let kib: f64 = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
-            .context("no VmHWM in /proc status")?;
+            .with_context(|| format!("no {field} in /proc status"))?;
         Ok(kib / 1024.0)
     }
 

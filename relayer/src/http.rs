@@ -1,7 +1,14 @@
 //! The HTTP JSON API, `/v1` (shapes and codes in `micropay-api`), and `/metrics`.
 //! Every error answer is an `ErrorResponse` with a stable code, counted by code.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{
     body::{to_bytes, Body, Bytes},
@@ -21,7 +28,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{
     app::StartError,
-    domain::{StoredEpoch, StreamKey},
+    domain::{now_ms, StoredEpoch, StreamKey},
     intake::{IntakeError, Sequencer},
     metrics::Metrics,
     reports,
@@ -167,10 +174,29 @@ impl From<StoreError> for ApiError {
 
 impl From<IntakeError> for ApiError {
     fn from(error: IntakeError) -> Self {
-        if matches!(error, IntakeError::Store(_) | IntakeError::Signing(_)) {
-            tracing::error!(%error, "intake failure");
+        match &error {
+            IntakeError::Store(StoreError::Full(_)) => disk_full_warning(&error),
+            IntakeError::Store(_) | IntakeError::Signing(_) => {
+                tracing::error!(%error, "intake failure")
+            }
+            _ => {}
         }
         Self::new(error.code(), error.to_string())
+    }
+}
+
+/// Warns of a full disk at most once every ten seconds: a line per refused tip would
+/// flood the log, which is often on that same disk.
+fn disk_full_warning(error: &IntakeError) {
+    static LAST_MS: AtomicI64 = AtomicI64::new(0);
+    let now = now_ms();
+    let last = LAST_MS.load(Ordering::Relaxed);
+    if now - last >= 10_000
+        && LAST_MS
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::error!(%error, "intake refuses tips until the store has room");
     }
 }
 

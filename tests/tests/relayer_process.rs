@@ -3,7 +3,8 @@
 //! SIGKILL while tips arrive and while it settles loses no receipted tip and pays
 //! nothing twice, nor does SIGKILL at each named crash point (`micropay_relayer::crash`),
 //! a top-up's flight among them; SIGTERM while settling exits cleanly; two instances sharing one
-//! PostgreSQL store keep one writer per stream and settle each epoch once.
+//! PostgreSQL store keep one writer per stream and settle each epoch once; a full disk
+//! refuses tips as `store_full` and intake resumes when room returns.
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
@@ -380,5 +381,148 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
     let tab = *<Tab as AccountLayout>::view(&data).expect("a tab");
     assert_eq!(tab.balance.get(), 50_000 - 3_000);
     assert_eq!(tab.slots[0].last_seq.get(), 2);
+    assert!(process.terminate().await.unwrap().success());
+}
+
+/// A tmpfs of a few MiB mounted at a directory of its own: a disk that really fills.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+/// `program` as root: directly when the tests run as root, else through sudo (as
+/// `scripts/test` installs its packages).
+fn as_root(program: &str) -> std::process::Command {
+    if unsafe { libc::geteuid() } == 0 {
+        std::process::Command::new(program)
+    } else {
+        let mut sudo = std::process::Command::new("sudo");
+        sudo.args(["-n", program]);
+        sudo
+    }
+}
+
+impl SmallDisk {
+    fn mount(mib: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let status = as_root("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={mib}m,mode=1777"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status()
+            .expect("running mount");
+        assert!(status.success(), "mounting a tmpfs needs root: {status}");
+        Self { dir }
+    }
+
+    /// Writes a file until the disk has no room left; deleting it gives the room back.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.dir.path().join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            match file.write(&chunk) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) if error.raw_os_error() == Some(libc::ENOSPC) => break,
+                Err(error) => panic!("filling the disk: {error}"),
+            }
+        }
+        let _ = file.write(&[0u8; 1]);
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = as_root("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_returns() {
+    let devnet = Devnet::start().await.unwrap();
+    let deployment = Deployment::create(&devnet, 100).await.unwrap();
+    let payers = deployment
+        .payers(&devnet, 2, 1_000_000, true)
+        .await
+        .unwrap();
+    let payees = deployment.payees(&devnet, 3).await.unwrap();
+    let disk = SmallDisk::mount(8);
+    let args = deployment.relayer_args(&devnet, disk.dir.path()).unwrap();
+    let sequencer = deployment.sequencer.pubkey();
+    let (process, client) = spawn(&args, sequencer).await;
+    let seen: Receipted = Arc::default();
+    let tip = |n: usize| {
+        let (client, payer, payee, seen) = (
+            client.clone(),
+            &payers[n % payers.len()],
+            payees[n % payees.len()],
+            seen.clone(),
+        );
+        async move {
+            let (key, slot) = payer.tipper();
+            let result = client
+                .tip(key, &payer.tab, slot, &payee, 1 + n as u64 % 5)
+                .await;
+            if let Ok(receipted) = &result {
+                let state = receipted.state();
+                let mut seen = seen.lock().await;
+                let entry = seen.entry((payer.tab, slot, state.epoch)).or_default();
+                *entry = (*entry).max(state.seq);
+            }
+            result
+        }
+    };
+    for n in 0..20 {
+        tip(n)
+            .await
+            .expect("tips are receipted while there is room");
+    }
+
+    // The disk fills: tips go on being receipted while SQLite still has room in its
+    // files, then they are refused as store_full, never as an internal error.
+    let filler = disk.fill();
+    let mut refused = 0;
+    for n in 20..20_000 {
+        match tip(n).await {
+            Ok(_) => {}
+            Err(error) => {
+                assert_eq!(error.code(), Some(ErrorCode::StoreFull), "{error}");
+                refused += 1;
+                if refused == 20 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(refused, 20, "the store never reported the full disk");
+    let metrics = reqwest::get(format!("{}/metrics", process.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.contains("code=\"store_full\"") && !line.ends_with(" 0")),
+        "store_full refusals are counted"
+    );
+
+    // Room returns: intake resumes by itself, and everything receipted settles once.
+    std::fs::remove_file(filler).unwrap();
+    for n in 0..20 {
+        tip(n)
+            .await
+            .expect("tips are receipted once the disk has room");
+    }
+    process.signal(libc::SIGUSR1).unwrap();
+    check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     assert!(process.terminate().await.unwrap().success());
 }

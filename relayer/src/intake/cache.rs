@@ -366,4 +366,34 @@ mod tests {
             .unwrap();
         assert_eq!(chain.reads.load(Ordering::SeqCst), 3);
     }
+
+    /// A tab holding `balance`.
+    fn tab_with(balance: u64) -> Tab {
+        let mut tab = <Tab as bytemuck::Zeroable>::zeroed();
+        tab.balance = micropay_interface::state::U64::new(balance);
+        tab
+    }
+
+    #[tokio::test]
+    async fn a_read_sent_before_the_cached_one_never_replaces_it() {
+        let cache = TabCache::new(Duration::from_secs(60));
+        let key = Pubkey::new_unique();
+        let cached = |cache: &TabCache| {
+            let tabs = cache.tabs.try_read().expect("no writer");
+            tabs.get(&key).map(|(tab, _)| tab.balance.get())
+        };
+        let first = Instant::now();
+        let second = first + Duration::from_millis(1);
+        let third = second + Duration::from_millis(1);
+
+        // The second read answers first; the first read, answered late, is older news.
+        cache.put(&key, Some(tab_with(2)), second).await;
+        cache.put(&key, Some(tab_with(1)), first).await;
+        assert_eq!(cached(&cache), Some(2));
+        cache.put(&key, Some(tab_with(3)), third).await;
+        assert_eq!(cached(&cache), Some(3));
+        // A tab read as gone is dropped, so the next request reads it again.
+        cache.put(&key, None, first).await;
+        assert_eq!(cached(&cache), None);
+    }
 }

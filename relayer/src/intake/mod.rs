@@ -60,6 +60,7 @@ impl IntakeError {
         match self {
             IntakeError::Rejected(rejection) => rejection.code(),
             IntakeError::Chain(_) => ErrorCode::ChainUnavailable,
+            IntakeError::Store(StoreError::Full(_)) => ErrorCode::StoreFull,
             IntakeError::Store(_) | IntakeError::Signing(_) => ErrorCode::Internal,
         }
     }

@@ -20,14 +20,31 @@ use crate::domain::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("the relayer's disk is full, nothing was stored; retry later ({0})")]
+    Full(sqlx::Error),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("the store's writer has stopped")]
     WriterStopped,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        // SQLITE_FULL (what SQLite reports for ENOSPC) and PostgreSQL's disk_full.
+        let full = error
+            .as_database_error()
+            .and_then(|database| database.code())
+            .is_some_and(|code| code == "13" || code == "53100");
+        if full {
+            StoreError::Full(error)
+        } else {
+            StoreError::Database(error)
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -266,7 +266,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "malformed" | "payload_too_large" | "timeout" | "bad_signature" | "insufficient_funds" | "stale_state" | "policy" | "unknown_stream" | "not_found" | "method_not_allowed" | "too_many_connections" | "chain_unavailable" | "internal";
+        ErrorCode: "malformed" | "payload_too_large" | "timeout" | "bad_signature" | "insufficient_funds" | "stale_state" | "policy" | "unknown_stream" | "not_found" | "method_not_allowed" | "too_many_connections" | "chain_unavailable" | "store_full" | "internal";
         /** @description The body of every non-2xx answer. */
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];

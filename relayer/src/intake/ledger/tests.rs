@@ -1,0 +1,147 @@
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use micropay_protocol::{Receipted, SignedStream, StreamState};
+use solana_sdk::signature::Keypair;
+
+use super::*;
+
+/// A store of accepted states whose writes take 20 ms; reads are counted.
+#[derive(Default)]
+struct SlowStore {
+    epochs: std::sync::Mutex<Vec<StoredEpoch>>,
+    reads: AtomicUsize,
+    /// Refuse every write, as if another instance had won.
+    lose: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl IntakeStore for SlowStore {
+    async fn tab_epochs(&self, tab: &Pubkey) -> StoreResult<Vec<StoredEpoch>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let epochs = self.epochs.lock().unwrap();
+        Ok(epochs
+            .iter()
+            .filter(|e| e.state().tab == *tab)
+            .cloned()
+            .collect())
+    }
+
+    async fn accept(&self, accepted: Accepted) -> StoreResult<bool> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if self.lose.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        upsert(&mut self.epochs.lock().unwrap(), &accepted);
+        Ok(true)
+    }
+}
+
+fn accepted(tab: Pubkey, slot: u8, total: u64) -> Accepted {
+    let key = Keypair::new();
+    let state = StreamState::new(tab, 1, slot, 0, 0)
+        .tip(Pubkey::new_unique(), total)
+        .unwrap();
+    Accepted {
+        receipted: Receipted {
+            signed: SignedStream::sign(state, &key).unwrap(),
+            receipt: [0; 64],
+        },
+        previous_seq: None,
+        tip: (Pubkey::new_unique(), total),
+        at_ms: 1,
+    }
+}
+
+/// What a tab of `balance` may still receipt beside `epochs`.
+fn within(balance: u64, epochs: &[StoredEpoch], next: Accepted) -> Result<Accepted, StoreError> {
+    let owed: u64 = epochs.iter().map(|e| e.state().total()).sum();
+    if owed + next.receipted.signed.state.total() > balance {
+        return Err(StoreError::Corrupt("insufficient funds".into()));
+    }
+    Ok(next)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_streams_of_a_tab_cannot_spend_the_same_funds_at_once() {
+    for sole_writer in [true, false] {
+        let store = Arc::new(SlowStore::default());
+        let ledger = Arc::new(Ledger::new(store.clone(), sole_writer));
+        let tab = Pubkey::new_unique();
+        // Ten streams each ask for 60 of a balance of 100, all at once: one fits.
+        let writes: Vec<_> = (1..=10u8)
+            .map(|slot| {
+                let ledger = ledger.clone();
+                tokio::spawn(async move {
+                    ledger
+                        .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, slot, 60)))
+                        .await
+                })
+            })
+            .collect();
+        let mut written = 0;
+        for write in writes {
+            if let Ok((_, true)) = write.await.unwrap() {
+                written += 1;
+            }
+        }
+        assert_eq!(written, 1, "sole writer: {sole_writer}");
+        assert_eq!(store.tab_epochs(&tab).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_sole_writer_reads_a_tab_once_until_settlement_moves_it_on() {
+    let store = Arc::new(SlowStore::default());
+    let ledger = Arc::new(Ledger::new(store.clone(), true));
+    let tab = Pubkey::new_unique();
+    for slot in 0..3 {
+        let (_, written) = ledger
+            .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, slot, 10)))
+            .await
+            .unwrap();
+        assert!(written);
+    }
+    assert_eq!(ledger.stored(&tab).await.unwrap().len(), 3);
+    assert_eq!(store.reads.load(Ordering::SeqCst), 1);
+
+    ledger.forget([tab]).await;
+    assert_eq!(ledger.stored(&tab).await.unwrap().len(), 3);
+    assert_eq!(store.reads.load(Ordering::SeqCst), 2);
+
+    // A write another writer won leaves nothing kept that the store may not hold.
+    store.lose.store(true, Ordering::SeqCst);
+    let (_, written) = ledger
+        .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, 3, 10)))
+        .await
+        .unwrap();
+    assert!(!written);
+    assert_eq!(ledger.stored(&tab).await.unwrap().len(), 3);
+    assert_eq!(store.reads.load(Ordering::SeqCst), 3);
+
+    // A shared store is read every time.
+    let shared = Ledger::new(store.clone(), false);
+    shared.stored(&tab).await.unwrap();
+    shared.stored(&tab).await.unwrap();
+    assert_eq!(store.reads.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_caller_gone_away_neither_loses_its_write_nor_keeps_it_reserved() {
+    let store = Arc::new(SlowStore::default());
+    let ledger = Arc::new(Ledger::new(store.clone(), true));
+    let tab = Pubkey::new_unique();
+    let write = ledger.write_checked(&tab, |epochs| within(100, epochs, accepted(tab, 0, 60)));
+    // Dropped once its state is reserved, mid-write.
+    assert!(tokio::time::timeout(Duration::from_millis(5), write)
+        .await
+        .is_err());
+    assert_eq!(ledger.epochs(&tab).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(store.tab_epochs(&tab).await.unwrap().len(), 1);
+    let stripe = ledger.stripe(&tab).lock().await;
+    assert!(stripe[&tab].writing.is_empty());
+    assert_eq!(stripe[&tab].stored.as_ref().map(Vec::len), Some(1));
+}
