@@ -419,11 +419,16 @@ impl SmallDisk {
         Self { dir }
     }
 
-    /// Writes a file until the disk has no room left; deleting it gives the room back.
+    /// Grows a file until the disk has no room left (again: SQLite frees room when it
+    /// truncates its log); deleting the file gives the room back.
     fn fill(&self) -> std::path::PathBuf {
         use std::io::Write;
         let filler = self.dir.path().join("filler");
-        let mut file = std::fs::File::create(&filler).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&filler)
+            .unwrap();
         let chunk = vec![0u8; 64 * 1024];
         loop {
             match file.write(&chunk) {
@@ -485,13 +490,17 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
             .expect("tips are receipted while there is room");
     }
 
-    // The disk fills: tips go on being receipted while SQLite still has room in its
-    // files, then they are refused as store_full, never as an internal error.
+    // The disk fills, and is kept full: tips go on being receipted while SQLite still
+    // has room in its files, then they are refused as store_full, never as an
+    // internal error.
     let filler = disk.fill();
-    let mut refused = 0;
+    let (mut receipted, mut refused) = (20, 0);
     for n in 20..20_000 {
         match tip(n).await {
-            Ok(_) => {}
+            Ok(_) => {
+                receipted += 1;
+                disk.fill();
+            }
             Err(error) => {
                 assert_eq!(error.code(), Some(ErrorCode::StoreFull), "{error}");
                 refused += 1;
@@ -502,6 +511,18 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
         }
     }
     assert_eq!(refused, 20, "the store never reported the full disk");
+    // Every receipt is on disk, as another reader of the file sees it (a connection
+    // left inside a failed transaction once answered success for writes it never made).
+    let stored: i64 = {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}/relayer.db?mode=ro", disk.dir.path().display());
+        let mut reader = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM tips")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap()
+    };
+    assert_eq!(stored, receipted, "every receipted tip is stored");
     let metrics = reqwest::get(format!("{}/metrics", process.url))
         .await
         .unwrap()

@@ -5,6 +5,7 @@
 mod cache;
 pub mod ledger;
 pub mod rules;
+mod signatures;
 
 use std::{
     sync::Arc,
@@ -20,6 +21,7 @@ use cache::PayeeError;
 pub use cache::{ConfigCache, PayeeCache, TabCache};
 use ledger::Ledger;
 use rules::{Checked, Rejection, TabContext};
+use signatures::VerifiedSignatures;
 
 use crate::{
     chain::{Chain, ChainError},
@@ -114,6 +116,7 @@ pub struct Sequencer {
     receipts: ReceiptHub,
     metrics: Arc<Metrics>,
     min_key_validity: i64,
+    signatures: VerifiedSignatures,
 }
 
 impl Sequencer {
@@ -138,6 +141,7 @@ impl Sequencer {
             receipts: ReceiptHub::default(),
             metrics,
             min_key_validity: limits.min_key_validity,
+            signatures: VerifiedSignatures::default(),
         })
     }
 
@@ -213,13 +217,14 @@ impl Sequencer {
         })
     }
 
-    fn context<'a>(&self, loaded: &'a Loaded, stored: &'a [StoredEpoch]) -> TabContext<'a> {
+    fn context<'a>(&'a self, loaded: &'a Loaded, stored: &'a [StoredEpoch]) -> TabContext<'a> {
         TabContext {
             tab: &loaded.tab,
             stored,
             required_fee_bps: Self::required_fee_bps(&loaded.config),
             now: now_ms() / 1_000,
             min_key_validity: self.min_key_validity,
+            signatures: &self.signatures,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Whether a signed stream state may be receipted: the program's rules as the
 //! sequencer applies them before persisting, plus the funds and cap checks only the
-//! sequencer can make (it alone sees every stream's unsettled states). Pure: callers
-//! pass the tab as last read from chain and what the store holds.
+//! sequencer can make (it alone sees every stream's unsettled states). Pure but for a
+//! memo of verified signatures: callers pass the tab as last read from chain and what
+//! the store holds.
 
 use micropay_api::ErrorCode;
 use micropay_interface::{
@@ -11,6 +12,7 @@ use micropay_interface::{
 use micropay_protocol::{SignedStream, StreamState, MAX_ENTRIES};
 use solana_sdk::pubkey::Pubkey;
 
+use super::signatures::VerifiedSignatures;
 use crate::domain::StoredEpoch;
 
 /// Why a state was refused; each maps to one API code.
@@ -51,6 +53,7 @@ pub struct TabContext<'a> {
     pub now: i64,
     /// A key must stay usable this long past a tip, so that its states can settle.
     pub min_key_validity: i64,
+    pub signatures: &'a VerifiedSignatures,
 }
 
 /// A state that passed: what to store besides it.
@@ -131,7 +134,7 @@ impl TabContext<'_> {
     pub fn check_signed(&self, submitted: &SignedStream) -> Result<(), Rejection> {
         let state = &submitted.state;
         let slot = self.slot(state.slot)?;
-        if !submitted.verify(&slot.key) {
+        if !self.signatures.verify(submitted, &slot.key) {
             return Err(Rejection::BadSignature);
         }
         if state.incarnation != self.tab.incarnation.get() {

@@ -6,7 +6,10 @@ use std::{collections::BTreeMap, time::Duration};
 
 use async_trait::async_trait;
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
-use sqlx::{any::AnyPoolOptions, migrate::Migrator, AnyPool, Executor, Row};
+use sqlx::{
+    any::AnyPoolOptions, migrate::Migrator, pool::PoolConnection, Any, AnyConnection, AnyPool,
+    Executor, Row,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -113,7 +116,21 @@ impl SqlStore {
         epochs: &[EpochKey],
         binds: &[Bind<'_>],
     ) -> StoreResult<Vec<bool>> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        let changed = Self::per_epoch_in(&mut conn, statement, epochs, binds).await;
+        if changed.is_err() {
+            discard(&mut conn);
+        }
+        changed
+    }
+
+    async fn per_epoch_in(
+        conn: &mut AnyConnection,
+        statement: &str,
+        epochs: &[EpochKey],
+        binds: &[Bind<'_>],
+    ) -> StoreResult<Vec<bool>> {
+        let mut tx = sqlx::Connection::begin(conn).await?;
         let mut changed = Vec::with_capacity(epochs.len());
         for key in epochs {
             let mut query = sqlx::query(statement)
@@ -347,4 +364,14 @@ impl SettlementStore for SqlStore {
         .await?;
         Ok(())
     }
+}
+
+/// Closes a connection whose transaction failed instead of returning it to the pool.
+/// After a failed statement or COMMIT (SQLITE_FULL on a full disk), SQLite may have
+/// rolled the transaction back or kept it open, and sqlx's SQLite driver can lose track
+/// of which: a connection it thinks is still in a transaction runs every later
+/// "transaction" as a savepoint inside one that never commits, answering success for
+/// writes that never reach the disk. A fresh connection starts from a known state.
+pub(super) fn discard(conn: &mut PoolConnection<Any>) {
+    conn.close_on_drop();
 }

@@ -6,7 +6,7 @@
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{codec::encode_entries, StoreResult};
+use super::{codec::encode_entries, sql::discard, StoreResult};
 use crate::domain::Accepted;
 
 /// Most states committed in one transaction.
@@ -45,7 +45,19 @@ async fn group_commit(pool: AnyPool, mut requests: mpsc::Receiver<AcceptRequest>
 }
 
 async fn write_all(pool: &AnyPool, requests: &[AcceptRequest]) -> StoreResult<Vec<bool>> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let written = write_in_transaction(&mut conn, requests).await;
+    if written.is_err() {
+        discard(&mut conn);
+    }
+    written
+}
+
+async fn write_in_transaction(
+    conn: &mut AnyConnection,
+    requests: &[AcceptRequest],
+) -> StoreResult<Vec<bool>> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let mut written = Vec::with_capacity(requests.len());
     for request in requests {
         written.push(write_one(&mut tx, &request.accepted).await?);

@@ -11,6 +11,7 @@ struct World {
     tab: Tab,
     tab_key: Pubkey,
     payee: Pubkey,
+    signatures: VerifiedSignatures,
 }
 
 fn slot(key: &Keypair, epoch: u64, cap: u64, spent: u64) -> Slot {
@@ -43,6 +44,7 @@ fn world() -> World {
         tab,
         tab_key: Pubkey::new_unique(),
         payee: Pubkey::new_unique(),
+        signatures: VerifiedSignatures::default(),
     }
 }
 
@@ -53,6 +55,7 @@ fn ctx<'a>(w: &'a World, stored: &'a [StoredEpoch]) -> TabContext<'a> {
         required_fee_bps: 30,
         now: 1_000,
         min_key_validity: 600,
+        signatures: &w.signatures,
     }
 }
 
