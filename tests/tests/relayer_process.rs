@@ -33,6 +33,16 @@ async fn spawn(args: &RelayerArgs, sequencer: Pubkey) -> (RelayerProcess, Relaye
 /// The highest seq each stream epoch had receipted, as the tippers saw it.
 type Receipted = Arc<Mutex<BTreeMap<(Pubkey, u8, u64), u32>>>;
 
+/// Keeps the highest seq a tipper holds a receipt for in each stream epoch.
+async fn note_receipted(seen: &Receipted, receipted: &micropay_protocol::Receipted) {
+    let state = receipted.state();
+    let mut seen = seen.lock().await;
+    let entry = seen
+        .entry((state.tab, state.slot, state.epoch))
+        .or_default();
+    *entry = (*entry).max(state.seq);
+}
+
 /// Every payer tips through `client` until `stop` is set, keeping the receipts.
 fn tip_until(
     client: RelayerClient,
@@ -66,12 +76,7 @@ fn tip_until(
                     )
                     .await
                 {
-                    Ok(receipted) => {
-                        let state = receipted.state();
-                        let mut seen = seen.lock().await;
-                        let entry = seen.entry((tab, slot, state.epoch)).or_default();
-                        *entry = (*entry).max(state.seq);
-                    }
+                    Ok(receipted) => note_receipted(&seen, &receipted).await,
                     // The process is gone, or the answer was cut: try again.
                     Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
                 }
@@ -476,10 +481,7 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
                 .tip(key, &payer.tab, slot, &payee, 1 + n as u64 % 5)
                 .await;
             if let Ok(receipted) = &result {
-                let state = receipted.state();
-                let mut seen = seen.lock().await;
-                let entry = seen.entry((payer.tab, slot, state.epoch)).or_default();
-                *entry = (*entry).max(state.seq);
+                note_receipted(&seen, receipted).await;
             }
             result
         }
