@@ -20,9 +20,9 @@ use crate::{
     },
     paid::{self, PaidResults, PaidWorkload},
     process::RelayerProcess,
-    report::{settlement_report, wait_settled, SettlementReport},
+    report::SettlementReport,
+    scenario::{Expected, Stage},
     simulate::{self, Activity, Amount, Workload},
-    Deployment, Devnet,
 };
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -193,26 +193,22 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         Amount::For(duration) => workload.max_tip * 20_000 * duration.as_secs().max(1),
     };
     eprintln!("[{name:?}] devnet, {payers} payers, {payees} payees");
-    let devnet = Devnet::start().await?;
-    let deployment = Deployment::create(&devnet, args.fee_bps).await?;
     let setup = Instant::now();
-    let payer_list = deployment.payers(&devnet, payers, deposit, true).await?;
-    let payee_list = deployment.payees(&devnet, payees).await?;
+    let stage = Stage::new(args.fee_bps, payers, deposit, payees).await?;
     eprintln!(
         "[{name:?}] set up in {:.1} s",
         setup.elapsed().as_secs_f64()
     );
 
     let dir = tempfile::tempdir()?;
-    let mut relayer_args = deployment.relayer_args(&devnet, dir.path())?;
+    let mut relayer_args = stage.deployment.relayer_args(&stage.devnet, dir.path())?;
     if name == WorkloadName::Soak {
         // Settlement runs beside intake the whole time, as in production.
         relayer_args.settle_max_age_secs = 30;
     }
     let process = RelayerProcess::spawn(&relayer_args).await?;
-    let relayer = RelayerClient::new(&process.url, deployment.sequencer.pubkey());
-    let rpc = devnet.rpc();
-    let sequencer_before = rpc.get_balance(&deployment.sequencer.pubkey()).await?;
+    let relayer = RelayerClient::new(&process.url, stage.deployment.sequencer.pubkey());
+    let sequencer_before = stage.sequencer_balance().await?;
 
     let progress = match workload.amount {
         Amount::Tips(tips) => ProgressBar::new(tips as u64),
@@ -223,7 +219,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
             .expect("template"),
     );
     let cpu_before = process.cpu_seconds()?;
-    let run = simulate::run(&relayer, &payer_list, &payee_list, &workload, &progress);
+    let run = simulate::run(&relayer, &stage.payers, &stage.payees, &workload, &progress);
     tokio::pin!(run);
     let mut rss_mib = Vec::new();
     let mut sample = tokio::time::interval(RSS_EVERY);
@@ -248,28 +244,19 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
             .unwrap_or_default()
     );
 
-    let settle_started = Instant::now();
-    process.signal(libc::SIGUSR1)?;
-    wait_settled(&relayer, Duration::from_secs(1_800)).await?;
-    let settle_seconds = settle_started.elapsed().as_secs_f64();
+    let expected = Expected {
+        tips: outcome.accepted,
+        per_payee: Some(&outcome.per_payee),
+    };
+    let settle_now = || Ok(process.signal(libc::SIGUSR1)?);
+    let settled = stage
+        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(1_800))
+        .await?;
     let peak_rss_mib = process.peak_rss_mib()?;
-    let report = settlement_report(&relayer, &rpc, &deployment, &payee_list).await?;
     process.stop().await?;
-    let spent =
-        sequencer_before.saturating_sub(rpc.get_balance(&deployment.sequencer.pubkey()).await?);
-    ensure!(
-        report.tips == outcome.accepted,
-        "{} tips receipted, {} settled",
-        outcome.accepted,
-        report.tips
-    );
-    ensure!(
-        report.payouts_match,
-        "payees' balances are not what the settled receipts owe them"
-    );
     eprintln!(
-        "[{name:?}] settled in {settle_seconds:.1} s, {} transactions",
-        report.transactions
+        "[{name:?}] settled in {:.1} s, {} transactions",
+        settled.seconds, settled.report.transactions
     );
     Ok(BenchRow {
         workload: name,
@@ -280,11 +267,12 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         receipt_p50_ms: outcome.latency_ms(0.5),
         receipt_p99_ms: outcome.latency_ms(0.99),
         relayer_cpu_us_per_tip: intake_cpu * 1e6 / outcome.accepted.max(1) as f64,
-        sequencer_lamports_per_tip: spent as f64 / report.tips.max(1) as f64,
-        settle_seconds,
+        sequencer_lamports_per_tip: settled.sequencer_lamports as f64
+            / settled.report.tips.max(1) as f64,
+        settle_seconds: settled.seconds,
         relayer_peak_rss_mib: peak_rss_mib,
         relayer_rss_mib: rss_mib,
-        settlement: report,
+        settlement: settled.report,
     })
 }
 

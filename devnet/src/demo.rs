@@ -3,7 +3,7 @@
 //! keys, payee wallets, the relayer (the sequencer) on SQLite, concurrent simulated
 //! tippers over HTTP, settlement, and a report checked against the chain.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::ensure;
 use clap::Args;
@@ -14,7 +14,8 @@ use serde::Serialize;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 use crate::{
-    report::{settlement_report, wait_settled, SettlementReport, DIRECT_TRANSFER_FEE},
+    report::{SettlementReport, DIRECT_TRANSFER_FEE},
+    scenario::{Expected, Stage},
     simulate::{self, Activity, Amount, Workload},
     Deployment, Devnet, Payer,
 };
@@ -100,10 +101,14 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
 
     step(
         quiet,
-        "starting a local validator with the micropay program's bytecode",
+        &format!(
+            "starting a local validator with the micropay program's bytecode; {} tabs \
+             with session keys, {} payee wallets",
+            args.payers, args.payees
+        ),
     );
-    let devnet = Devnet::start().await?;
-    let deployment = Deployment::create(&devnet, args.fee_bps).await?;
+    let stage = Stage::new(args.fee_bps, args.payers, deposit, args.payees).await?;
+    let deployment = &stage.deployment;
     step(
         quiet,
         &format!(
@@ -114,20 +119,9 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             deployment.sequencer.pubkey()
         ),
     );
-    step(
-        quiet,
-        &format!(
-            "opening {} tabs with session keys, {} payee wallets",
-            args.payers, args.payees
-        ),
-    );
-    let payers = deployment
-        .payers(&devnet, args.payers, deposit, true)
-        .await?;
-    let payees = deployment.payees(&devnet, args.payees).await?;
 
     let dir = tempfile::tempdir()?;
-    let relayer_args = deployment.relayer_args(&devnet, dir.path())?;
+    let relayer_args = deployment.relayer_args(&stage.devnet, dir.path())?;
     let running = start(&relayer_args).await?;
     let relayer = RelayerClient::new(
         format!("http://{}", running.addr),
@@ -140,8 +134,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             running.addr, relayer_args.store_url
         ),
     );
-    let rpc = devnet.rpc();
-    let sequencer_before = rpc.get_balance(&deployment.sequencer.pubkey()).await?;
+    let sequencer_before = stage.sequencer_balance().await?;
 
     let progress = if quiet {
         ProgressBar::with_draw_target(Some(args.tips as u64), ProgressDrawTarget::hidden())
@@ -158,36 +151,31 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         max_tip,
         seed: 7,
     };
-    let outcome = simulate::run(&relayer, &payers, &payees, &workload, &progress).await;
+    let outcome = simulate::run(&relayer, &stage.payers, &stage.payees, &workload, &progress).await;
     progress.finish_and_clear();
     if let Some(error) = &outcome.first_error {
         anyhow::bail!("{} tip(s) failed; the first: {error}", outcome.failed);
     }
 
     step(quiet, "settling every stream");
-    let settle_started = Instant::now();
-    running.settle_now();
-    wait_settled(&relayer, Duration::from_secs(600)).await?;
-    let settle_seconds = settle_started.elapsed().as_secs_f64();
-    let settlement = settlement_report(&relayer, &rpc, &deployment, &payees).await?;
+    let expected = Expected {
+        tips: outcome.accepted,
+        per_payee: Some(&outcome.per_payee),
+    };
+    let settle_now = || {
+        running.settle_now();
+        Ok(())
+    };
+    let settled = stage
+        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(600))
+        .await?;
     running.shutdown().await;
-    let sequencer_lamports =
-        sequencer_before.saturating_sub(rpc.get_balance(&deployment.sequencer.pubkey()).await?);
-
-    ensure!(
-        settlement.tips == outcome.accepted,
-        "{} tips were accepted but {} settled",
-        outcome.accepted,
-        settlement.tips
-    );
-    for (payout, sent) in settlement.payees.iter().zip(&outcome.per_payee) {
-        ensure!(
-            payout.gross == *sent,
-            "payee {} was tipped {sent} but settled {}",
-            payout.wallet,
-            payout.gross
-        );
-    }
+    let Stage {
+        devnet,
+        deployment,
+        payers,
+        payees,
+    } = stage;
     Ok(Demo {
         report: DemoReport {
             payers: args.payers,
@@ -202,9 +190,9 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
                 p50_ms: outcome.latency_ms(0.5),
                 p99_ms: outcome.latency_ms(0.99),
             },
-            settlement,
-            settle_seconds,
-            sequencer_lamports,
+            settlement: settled.report,
+            settle_seconds: settled.seconds,
+            sequencer_lamports: settled.sequencer_lamports,
         },
         devnet,
         deployment,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod paid;
 pub mod process;
 pub mod report;
+pub mod scenario;
 pub mod simulate;
 pub mod web;
 
@@ -485,6 +486,46 @@ impl Deployment {
             cap,
         );
         devnet.send(&[ix], &[&payer.owner]).await.map(drop)
+    }
+
+    /// Settles `state` with the sequencer's key outside the relayer, as a stale
+    /// instance (or a payer colluding with a leaked key) could; each payee is paid at
+    /// its associated token account.
+    pub async fn settle_outside_relayer(
+        &self,
+        devnet: &Devnet,
+        state: &micropay_protocol::Receipted,
+    ) -> anyhow::Result<()> {
+        let token_program = spl_token_interface::ID;
+        let payees: Vec<builders::SettlePayee> = state
+            .state()
+            .entry_list()
+            .into_iter()
+            .map(|(wallet, _)| builders::SettlePayee {
+                wallet,
+                token_account: builders::associated_token_address(
+                    &wallet,
+                    &self.mint,
+                    &token_program,
+                ),
+                pass_wallet: false,
+            })
+            .collect();
+        let item = builders::SettleItem::for_state(
+            state.state(),
+            state.signed.signature,
+            None,
+            None,
+        );
+        let accounts = builders::SettleAccounts {
+            settler: &self.sequencer.pubkey(),
+            config: &self.config,
+            mint: &self.mint,
+            token_program: &token_program,
+        };
+        let ix = builders::settle(&accounts, &[item], &payees)
+            .map_err(|e| anyhow::anyhow!("settle instruction: {e:?}"))?;
+        devnet.send(&[ix], &[&self.sequencer]).await.map(drop)
     }
 
     /// A new payee wallet with its associated token account.

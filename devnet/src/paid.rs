@@ -20,7 +20,8 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer, transaction
 
 use crate::{
     process::RelayerProcess,
-    report::{settlement_report, wait_settled, SettlementReport},
+    report::SettlementReport,
+    scenario::{Expected, Stage},
     Deployment, Devnet,
 };
 
@@ -166,19 +167,17 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
             workload.rate.to_string()
         }
     );
-    let devnet = Devnet::start().await?;
-    let deployment = Deployment::create(&devnet, fee_bps).await?;
     let per_client = (workload.calls / clients + 1) as u64 * PRICE;
-    let payers = deployment
-        .payers(&devnet, clients, per_client, true)
-        .await?;
-    let (owner, _) = deployment.payee(&devnet).await?;
+    // One payee: the API's owner.
+    let stage = Stage::new(fee_bps, clients, per_client, 1).await?;
+    let (devnet, deployment, payers) = (&stage.devnet, &stage.deployment, &stage.payers);
+    let owner = stage.payees[0];
 
     let dir = tempfile::tempdir()?;
-    let process = RelayerProcess::spawn(&deployment.relayer_args(&devnet, dir.path())?).await?;
+    let process = RelayerProcess::spawn(&deployment.relayer_args(devnet, dir.path())?).await?;
     let sequencer = deployment.sequencer.pubkey();
     let relayer = RelayerClient::new(&process.url, sequencer);
-    let paywall = Paywall::connect(&process.url, owner.pubkey(), Discard).await?;
+    let paywall = Paywall::connect(&process.url, owner, Discard).await?;
     let api = serve_api(&paywall).await?;
 
     let http = reqwest::Client::new();
@@ -215,7 +214,7 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
         .collect();
     let paid_url = format!("{api}/paid");
     let cpu_before = process.cpu_seconds()?;
-    let sequencer_before = devnet.rpc().get_balance(&sequencer).await?;
+    let sequencer_before = stage.sequencer_balance().await?;
     let paid = drive(callers, workload.calls, workload.rate, move |caller| {
         let url = paid_url.clone();
         async move {
@@ -236,32 +235,27 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
         paid.calls, paid.calls_per_second, paid.p99_ms, unpaid.p99_ms, paid.failed
     );
 
-    let settle_started = Instant::now();
-    process.signal(libc::SIGUSR1)?;
-    wait_settled(&relayer, Duration::from_secs(600)).await?;
-    let settle_seconds = settle_started.elapsed().as_secs_f64();
-    let rpc = devnet.rpc();
-    let settlement = settlement_report(&relayer, &rpc, &deployment, &[owner.pubkey()]).await?;
+    let expected = Expected {
+        tips: paid.calls,
+        per_payee: None,
+    };
+    let settle_now = || Ok(process.signal(libc::SIGUSR1)?);
+    let settled = stage
+        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(600))
+        .await?;
     process.stop().await?;
-    let spent = sequencer_before.saturating_sub(rpc.get_balance(&sequencer).await?);
-    ensure!(
-        settlement.tips == paid.calls,
-        "{} calls paid, {} settled",
-        paid.calls,
-        settlement.tips
-    );
 
-    let (exact, exact_fee) =
-        exact(&devnet, &deployment, &owner.pubkey(), workload, clients).await?;
+    let (exact, exact_fee) = exact(devnet, deployment, &owner, workload, clients).await?;
     Ok(PaidResults {
         clients,
         offered_rate: workload.rate,
         added_p50_ms: paid.p50_ms - unpaid.p50_ms,
         added_p99_ms: paid.p99_ms - unpaid.p99_ms,
         relayer_cpu_us_per_call: relayer_cpu * 1e6 / paid.calls.max(1) as f64,
-        sequencer_lamports_per_call: spent as f64 / paid.calls.max(1) as f64,
-        settle_seconds,
-        settlement,
+        sequencer_lamports_per_call: settled.sequencer_lamports as f64
+            / paid.calls.max(1) as f64,
+        settle_seconds: settled.seconds,
+        settlement: settled.report,
         unpaid,
         paid,
         exact,

@@ -279,6 +279,18 @@ impl SettlePayee {
             pass_wallet: !readable,
         }
     }
+
+    /// The payee's accounts in a settle instruction under `config`.
+    pub fn metas(&self, config: &Address) -> impl Iterator<Item = AccountMeta> {
+        [
+            Some(AccountMeta::new(self.token_account, false)),
+            Some(AccountMeta::new(credit_address(config, &self.wallet), false)),
+            self.pass_wallet
+                .then(|| AccountMeta::new_readonly(self.wallet, false)),
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 /// One stream state to settle. Entries are `(payee wallet, amount)` sorted by wallet,
@@ -315,6 +327,20 @@ impl SettleItem {
             receipt,
         }
     }
+
+    /// Bytes this item adds to a settle instruction's data whose first item has
+    /// `batch_fee_bps` (an item with another fee carries its own).
+    pub fn encoded_len(&self, batch_fee_bps: u16) -> Result<usize, MicropayError> {
+        let mut data = Vec::new();
+        // Every payee index is one byte, whichever it is.
+        encode_item(&mut data, self, batch_fee_bps, |_| Ok(0))?;
+        Ok(data.len())
+    }
+
+    /// The item's account in a settle instruction: its tab.
+    pub fn meta(&self) -> AccountMeta {
+        AccountMeta::new(self.tab, false)
+    }
 }
 
 /// What a settlement needs besides its items and payees.
@@ -323,6 +349,12 @@ pub struct SettleAccounts<'a> {
     pub config: &'a Address,
     pub mint: &'a Address,
     pub token_program: &'a Address,
+}
+
+/// Bytes of a settle instruction's data before its items, with `payees` payees: the
+/// discriminator, the payee count and their wallet bits, the batch fee, the item count.
+pub fn settle_head_len(payees: usize) -> usize {
+    ix::SETTLE.len() + 1 + payees.div_ceil(8) + 2 + 1
 }
 
 pub fn settle(
@@ -337,7 +369,6 @@ pub fn settle(
             .map(|index| index as u8)
             .ok_or(MicropayError::BadPayeeIndex)
     };
-    let count = |len: usize| u8::try_from(len).map_err(|_| MicropayError::TooManyItems);
     let mut data = vec![count(payees.len())?];
     let mut wallet_bits = vec![0u8; payees.len().div_ceil(8)];
     for (index, payee) in payees.iter().enumerate() {
@@ -350,35 +381,7 @@ pub fn settle(
     data.extend_from_slice(&fee_bps.to_le_bytes());
     data.push(count(items.len())?);
     for item in items {
-        if item.slot > settle::SLOT_MASK {
-            return Err(MicropayError::BadSlot);
-        }
-        let mut head = item.slot;
-        if item.previous.is_some() {
-            head |= settle::ITEM_TOP_UP;
-        }
-        if item.receipt.is_some() {
-            head |= settle::ITEM_RECEIPT;
-        }
-        if item.fee_bps != fee_bps {
-            head |= settle::ITEM_OWN_FEE;
-        }
-        data.push(head);
-        settle::write_varint(&mut data, item.seq as u64);
-        if item.fee_bps != fee_bps {
-            data.extend_from_slice(&item.fee_bps.to_le_bytes());
-        }
-        for entries in std::iter::once(&item.entries).chain(item.previous.as_ref()) {
-            data.push(count(entries.len())?);
-            for (wallet, amount) in entries {
-                data.push(index_of(wallet)?);
-                settle::write_varint(&mut data, *amount);
-            }
-        }
-        data.extend_from_slice(&item.signature);
-        if let Some(receipt) = &item.receipt {
-            data.extend_from_slice(receipt);
-        }
+        encode_item(&mut data, item, fee_bps, index_of)?;
     }
     let mut metas = vec![
         AccountMeta::new(*accounts.settler, true),
@@ -388,18 +391,53 @@ pub fn settle(
     metas.push(AccountMeta::new_readonly(*accounts.token_program, false));
     metas.push(AccountMeta::new_readonly(MEMO_PROGRAM_ID, false));
     metas.push(AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false));
-    metas.extend(items.iter().map(|item| AccountMeta::new(item.tab, false)));
+    metas.extend(items.iter().map(SettleItem::meta));
     for payee in payees {
-        metas.push(AccountMeta::new(payee.token_account, false));
-        metas.push(AccountMeta::new(
-            credit_address(accounts.config, &payee.wallet),
-            false,
-        ));
-        if payee.pass_wallet {
-            metas.push(AccountMeta::new_readonly(payee.wallet, false));
-        }
+        metas.extend(payee.metas(accounts.config));
     }
     Ok(instruction(ix::SETTLE, &data, metas))
+}
+
+fn count(len: usize) -> Result<u8, MicropayError> {
+    u8::try_from(len).map_err(|_| MicropayError::TooManyItems)
+}
+
+fn encode_item(
+    data: &mut Vec<u8>,
+    item: &SettleItem,
+    fee_bps: u16,
+    index_of: impl Fn(&Address) -> Result<u8, MicropayError>,
+) -> Result<(), MicropayError> {
+    if item.slot > settle::SLOT_MASK {
+        return Err(MicropayError::BadSlot);
+    }
+    let mut head = item.slot;
+    if item.previous.is_some() {
+        head |= settle::ITEM_TOP_UP;
+    }
+    if item.receipt.is_some() {
+        head |= settle::ITEM_RECEIPT;
+    }
+    if item.fee_bps != fee_bps {
+        head |= settle::ITEM_OWN_FEE;
+    }
+    data.push(head);
+    settle::write_varint(data, item.seq as u64);
+    if item.fee_bps != fee_bps {
+        data.extend_from_slice(&item.fee_bps.to_le_bytes());
+    }
+    for entries in std::iter::once(&item.entries).chain(item.previous.as_ref()) {
+        data.push(count(entries.len())?);
+        for (wallet, amount) in entries {
+            data.push(index_of(wallet)?);
+            settle::write_varint(data, *amount);
+        }
+    }
+    data.extend_from_slice(&item.signature);
+    if let Some(receipt) = &item.receipt {
+        data.extend_from_slice(receipt);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -453,8 +491,16 @@ mod tests {
             mint: &mint,
             token_program: &token_program,
         };
-        let built = settle(&accounts, &[open, top_up], &payees).unwrap();
+        let built = settle(&accounts, &[open.clone(), top_up.clone()], &payees).unwrap();
         assert_eq!(built.data[..8], ix::SETTLE);
+        // The lengths the packer predicts: the head, then each item against the first's fee.
+        assert_eq!(
+            built.data.len(),
+            settle_head_len(2)
+                + open.encoded_len(100).unwrap()
+                + top_up.encoded_len(100).unwrap()
+        );
+        assert_eq!(top_up.encoded_len(100).unwrap(), 1 + 1 + 2 + 1 + 2 + 1 + 2 + 64 + 64);
         // 8 fixed, 2 tabs, 2 + 3 payee accounts.
         assert_eq!(built.accounts.len(), 8 + 2 + 5);
         assert_eq!(built.accounts[8].pubkey, address(20));

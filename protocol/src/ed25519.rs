@@ -2,20 +2,23 @@
 //! (ed25519-dalek's `verify_strict`): `S < L`, neither `R` nor the key of small order,
 //! the cofactorless equation `[S]B = R + [k]A` checked by comparing encodings.
 //!
-//! The program and every off-chain check run this same function. The curve
-//! arithmetic goes through `solana-curve25519`, which uses the runtime's curve
-//! syscalls on chain and curve25519-dalek elsewhere; SHA-512 is software (`sha2`)
-//! because mainnet has no SHA-512 syscall yet.
+//! The program and every off-chain check run this same function. Only the one curve
+//! operation, `[S]B - [k]A`, is computed two ways: on chain through the runtime's
+//! curve syscalls (`solana-curve25519`), off chain by curve25519-dalek's
+//! variable-time double-base multiplication (every input is public), which costs
+//! about half of the general multiscalar path `solana-curve25519` takes off chain; a
+//! property test checks the two agree. SHA-512 is software (`sha2`) because mainnet
+//! has no SHA-512 syscall yet.
 
 use sha2::{Digest, Sha512};
-use solana_curve25519::{
-    edwards::{multiscalar_multiply_edwards, validate_edwards, PodEdwardsPoint},
-    scalar::PodScalar,
-};
+use solana_curve25519::edwards::{validate_edwards, PodEdwardsPoint};
+#[cfg(any(target_os = "solana", test))]
+use solana_curve25519::{edwards::multiscalar_multiply_edwards, scalar::PodScalar};
 
 use crate::scalar::{is_canonical_scalar, reduce_wide};
 
 /// The compressed base point.
+#[cfg(any(target_os = "solana", test))]
 const BASE_POINT: [u8; 32] = [
     0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
     0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
@@ -111,17 +114,35 @@ pub fn verify_strict(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bo
         .finalize()
         .into();
     let k = reduce_wide(&digest);
-    // [S]B - [k]A as [S]B + [k](-A); -A flips the sign of x, which is non-zero for
-    // every point that is not of small order.
+    base_times_s_minus_key_times_k(&s, &k, key) == Some(r)
+}
+
+/// `[s]B - [k]A` compressed, `A` being `key` (not of small order); `None` if `key`
+/// does not decode. Through the curve syscalls: `[s]B + [k](-A)`, where `-A` flips the
+/// sign of x, which is non-zero for every point that is not of small order.
+#[cfg(any(target_os = "solana", test))]
+fn via_curve_syscalls(s: &[u8; 32], k: &[u8; 32], key: &[u8; 32]) -> Option<[u8; 32]> {
     let mut minus_key = *key;
     minus_key[31] ^= 0x80;
-    match multiscalar_multiply_edwards(
-        &[PodScalar(s), PodScalar(k)],
+    multiscalar_multiply_edwards(
+        &[PodScalar(*s), PodScalar(*k)],
         &[PodEdwardsPoint(BASE_POINT), PodEdwardsPoint(minus_key)],
-    ) {
-        Some(expected_r) => expected_r.0 == r,
-        None => false,
-    }
+    )
+    .map(|point| point.0)
+}
+
+#[cfg(target_os = "solana")]
+use via_curve_syscalls as base_times_s_minus_key_times_k;
+
+/// The same point off chain, by variable-time double-base multiplication.
+#[cfg(not(target_os = "solana"))]
+fn base_times_s_minus_key_times_k(s: &[u8; 32], k: &[u8; 32], key: &[u8; 32]) -> Option<[u8; 32]> {
+    use curve25519_dalek::{edwards::CompressedEdwardsY, EdwardsPoint, Scalar};
+    let minus_key = -CompressedEdwardsY(*key).decompress()?;
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*s))?;
+    let k = Option::<Scalar>::from(Scalar::from_canonical_bytes(*k))?;
+    let point = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_key, &s);
+    Some(point.compress().to_bytes())
 }
 
 #[cfg(test)]
@@ -283,6 +304,29 @@ mod tests {
                 dalek_verify(&public_used, &message, &signature)
             );
             prop_assert_eq!(verify_strict(&public_used, &message, &signature), !corrupt);
+        }
+
+        #[test]
+        fn the_off_chain_curve_path_agrees_with_the_syscall_path(
+            s in any::<[u8; 32]>(),
+            k in any::<[u8; 32]>(),
+            key in any::<[u8; 32]>(),
+            use_real_key in any::<bool>(),
+        ) {
+            // Canonical scalars, as the predicate passes them; keys that decode and
+            // keys that do not.
+            let (s, k) = (reduce_wide(&[s, [0; 32]].concat().try_into().unwrap()),
+                          reduce_wide(&[k, [0; 32]].concat().try_into().unwrap()));
+            let key = if use_real_key {
+                SigningKey::from_bytes(&key).verifying_key().to_bytes()
+            } else {
+                key
+            };
+            prop_assume!(!has_small_order(&key));
+            prop_assert_eq!(
+                base_times_s_minus_key_times_k(&s, &k, &key),
+                via_curve_syscalls(&s, &k, &key)
+            );
         }
     }
 }

@@ -299,10 +299,7 @@ async fn killed_at_its_point(mut process: RelayerProcess, point: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
-    use micropay_interface::{
-        client::{self as builders, SettleAccounts, SettleItem, SettlePayee},
-        state::{AccountLayout, Tab},
-    };
+    use micropay_interface::state::{AccountLayout, Tab};
 
     let devnet = Devnet::start().await.unwrap();
     let deployment = Deployment::create(&devnet, 100).await.unwrap();
@@ -346,28 +343,8 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
         .tip(&payer.owner, &payer.tab, 0, &carol.pubkey(), 2_000)
         .await
         .unwrap();
-    let settle_lower = builders::settle(
-        &SettleAccounts {
-            settler: &sequencer,
-            config: &deployment.config,
-            mint: &deployment.mint,
-            token_program: &spl_token_interface::ID,
-        },
-        &[SettleItem::for_state(
-            first.state(),
-            first.signed.signature,
-            None,
-            None,
-        )],
-        &[SettlePayee {
-            wallet: carol.pubkey(),
-            token_account: carol_account,
-            pass_wallet: false,
-        }],
-    )
-    .unwrap();
-    devnet
-        .send(&[settle_lower], &[&deployment.sequencer])
+    deployment
+        .settle_outside_relayer(&devnet, &first)
         .await
         .unwrap();
     killed_at_its_point(process, "top-up-sent").await;

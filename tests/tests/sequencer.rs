@@ -12,7 +12,7 @@ use micropay_api::{ErrorCode, SignedStreamJson, StreamStatus};
 use micropay_client::relayer::{RelayerClient, RelayerError};
 use micropay_devnet::{Deployment, Devnet, Payer};
 use micropay_interface::{
-    client::{self as builders, SettleAccounts, SettleItem, SettlePayee},
+    client as builders,
     state::{AccountLayout, Tab},
 };
 use micropay_protocol::{SignedStream, StreamState};
@@ -425,30 +425,8 @@ async fn a_lower_state_settled_first_is_topped_up_from_the_receipt() {
 
     // The payer and the sequencer's key settle the lower state behind the relayer's
     // back (a stale instance, or collusion).
-    let spl = spl_token_interface::ID;
-    let sequencer = w.deployment.sequencer.pubkey();
-    let settle = builders::settle(
-        &SettleAccounts {
-            settler: &sequencer,
-            config: &w.deployment.config,
-            mint: &w.deployment.mint,
-            token_program: &spl,
-        },
-        &[SettleItem::for_state(
-            first.state(),
-            first.signed.signature,
-            None,
-            None,
-        )],
-        &[SettlePayee {
-            wallet: alice.pubkey(),
-            token_account: alice_account,
-            pass_wallet: false,
-        }],
-    )
-    .unwrap();
-    w.devnet
-        .send(&[settle], &[&w.deployment.sequencer])
+    w.deployment
+        .settle_outside_relayer(&w.devnet, &first)
         .await
         .unwrap();
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The settlement engine, as a pipeline run once per pass: reconcile what is stored
 //! with the chain ([`reconcile`]), close what the [`policy`] says is due, plan items
 //! (open epochs and top-ups, [`plan`]), pack them into transactions against the
-//! lookup [`tables`] ([`pack`]), then simulate, record, send and confirm
+//! lookup [`tables`] ([`pack`], sizing them with [`size`]), then simulate, record, send and confirm
 //! ([`sender`]). A settlement is recorded before it is sent, and the chain decides
 //! what landed, so a crash at any point neither loses nor repeats a payment.
 
@@ -10,7 +10,10 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 pub mod sender;
+pub mod size;
 pub mod tables;
+#[cfg(test)]
+mod testing;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -336,25 +339,20 @@ impl Engine {
             )
             .await?;
         // Streams of one table side by side, so that most batches need only it.
-        let index = self.tables.index();
+        let index = size::LookupIndex::new(self.tables.all());
         candidates.sort_by_key(|c| {
             let tab = c.epoch.state().tab;
             (
-                index.get(&tab).copied().unwrap_or(usize::MAX),
+                index.first_holder(&tab).unwrap_or(usize::MAX),
                 tab,
                 c.epoch.state().slot,
             )
         });
-        let batches: Vec<Vec<Candidate>> = packer
-            .pack(&candidates, self.tables.all())?
-            .into_iter()
-            .map(|batch| batch.into_iter().cloned().collect())
-            .collect();
+        let batches = packer.pack(candidates, self.tables.all())?;
         let outbox = Outbox {
             chain: self.chain.as_ref(),
             store: self.store.as_ref(),
             metrics: &self.metrics,
-            tables: self.tables.all(),
         };
         let mut sent = 0;
         for batch in batches {

@@ -1,7 +1,10 @@
-//! Fitting settlements into transactions: the instructions for a batch, compiled
-//! against the lookup tables, within the size and account limits.
+//! Fitting settlements into transactions: each candidate's bytes and accounts are
+//! added once to a running size of its batch's transaction ([`MessageSize`]), so that
+//! packing compiles nothing; the batch is compiled when it is sent.
 
-use micropay_interface::client::{credit_address, settle, SettleAccounts};
+use std::collections::HashSet;
+
+use micropay_interface::client::{settle, settle_head_len, SettleAccounts, SettleItem};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::{
     hash::Hash,
@@ -15,6 +18,7 @@ use solana_sdk::{
 
 use super::{
     plan::{Candidate, PayeeDirectory},
+    size::{LookupIndex, MessageSize},
     EngineError,
 };
 
@@ -23,6 +27,15 @@ pub const MAX_TX_BYTES: usize = 1_232;
 /// mainnet allows 64).
 pub const MAX_TX_ACCOUNTS: usize = 64;
 pub const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+/// Items and payees of one settle instruction are counted in a byte.
+const MAX_PER_SETTLE: usize = u8::MAX as usize;
+
+/// Settlements that fit one transaction, and the lookup tables it uses in the order
+/// it is compiled with.
+pub struct Batch {
+    pub candidates: Vec<Candidate>,
+    pub tables: Vec<AddressLookupTableAccount>,
+}
 
 /// Builds and compiles settlement transactions for one config.
 pub struct Packer<'a> {
@@ -34,12 +47,26 @@ pub struct Packer<'a> {
     pub payees: &'a PayeeDirectory,
 }
 
+/// The batch being filled.
+struct OpenBatch<'i> {
+    size: MessageSize<'i>,
+    candidates: Vec<Candidate>,
+    payees: HashSet<Pubkey>,
+    fee_bps: u16,
+}
+
 impl Packer<'_> {
-    pub fn instructions(
-        &self,
-        batch: &[&Candidate],
-        unit_limit: u32,
-    ) -> Result<Vec<Instruction>, EngineError> {
+    fn budget(&self, unit_limit: u32) -> Vec<Instruction> {
+        let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(unit_limit)];
+        if self.compute_unit_price > 0 {
+            ixs.push(ComputeBudgetInstruction::set_compute_unit_price(
+                self.compute_unit_price,
+            ));
+        }
+        ixs
+    }
+
+    fn settle(&self, items: &[SettleItem], batch: &[&Candidate]) -> Result<Instruction, EngineError> {
         let settler = self.payer.pubkey();
         let accounts = SettleAccounts {
             settler: &settler,
@@ -47,17 +74,19 @@ impl Packer<'_> {
             mint: &self.mint,
             token_program: &self.token_program,
         };
-        let items: Vec<_> = batch.iter().map(|c| c.item()).collect();
-        let payees = self.payees.for_batch(batch);
-        let settle = settle(&accounts, &items, &payees)
-            .map_err(|e| EngineError::Build(format!("settle instruction: {e:?}")))?;
-        let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(unit_limit)];
-        if self.compute_unit_price > 0 {
-            ixs.push(ComputeBudgetInstruction::set_compute_unit_price(
-                self.compute_unit_price,
-            ));
-        }
-        ixs.push(settle);
+        settle(&accounts, items, &self.payees.for_batch(batch))
+            .map_err(|e| EngineError::Build(format!("settle instruction: {e:?}")))
+    }
+
+    pub fn instructions(
+        &self,
+        batch: &[Candidate],
+        unit_limit: u32,
+    ) -> Result<Vec<Instruction>, EngineError> {
+        let refs: Vec<&Candidate> = batch.iter().collect();
+        let items: Vec<SettleItem> = batch.iter().map(Candidate::item).collect();
+        let mut ixs = self.budget(unit_limit);
+        ixs.push(self.settle(&items, &refs)?);
         Ok(ixs)
     }
 
@@ -79,45 +108,108 @@ impl Packer<'_> {
         compile(payer, ixs, &[], blockhash)
     }
 
-    fn fits(
+    /// Splits `candidates` (in order) into batches whose transactions fit, against the
+    /// lookup tables as they are. Each batch looks its keys up first in the table
+    /// holding its first tab (callers put a table's tabs side by side), so that it
+    /// mostly needs that one table. A candidate that cannot fit even alone is left
+    /// out and logged.
+    pub fn pack(
         &self,
-        batch: &[&Candidate],
+        candidates: Vec<Candidate>,
         tables: &[AddressLookupTableAccount],
-    ) -> Result<bool, EngineError> {
-        let ixs = self.instructions(batch, MAX_COMPUTE_UNITS)?;
-        let tx = self.compile(&ixs, &ordered_tables(tables, &ixs), Hash::default())?;
-        Ok(transaction_fits(&tx))
+    ) -> Result<Vec<Batch>, EngineError> {
+        let index = LookupIndex::new(tables);
+        let finish = |open: OpenBatch| Batch {
+            tables: open
+                .size
+                .tables_used()
+                .into_iter()
+                .map(|table| tables[table].clone())
+                .collect(),
+            candidates: open.candidates,
+        };
+        let mut batches = Vec::new();
+        let mut open: Option<OpenBatch> = None;
+        for candidate in candidates {
+            let item = candidate.item();
+            let candidate = match open.as_mut() {
+                Some(batch) => match self.add(batch, candidate, &item)? {
+                    None => continue,
+                    Some(refused) => {
+                        batches.push(finish(open.take().expect("open")));
+                        refused
+                    }
+                },
+                None => candidate,
+            };
+            let mut batch = self.open(&index, &candidate)?;
+            match self.add(&mut batch, candidate, &item)? {
+                None => open = Some(batch),
+                Some(alone) => {
+                    tracing::error!(epoch = ?alone.key(), "a single state does not fit a transaction")
+                }
+            }
+        }
+        batches.extend(open.map(finish));
+        Ok(batches)
     }
 
-    /// Splits `candidates` (in order) into batches whose transactions fit, each
-    /// compiled against the lookup tables as they are. A candidate that cannot fit
-    /// even alone is left out and logged.
-    pub fn pack<'c>(
+    /// An empty batch's transaction, preferring the table that holds `first`'s tab.
+    fn open<'i>(
         &self,
-        candidates: &'c [Candidate],
-        tables: &[AddressLookupTableAccount],
-    ) -> Result<Vec<Vec<&'c Candidate>>, EngineError> {
-        let mut batches = Vec::new();
-        let mut current: Vec<&Candidate> = Vec::new();
-        for candidate in candidates {
-            current.push(candidate);
-            if self.fits(&current, tables)? {
-                continue;
-            }
-            let last = current.pop().expect("just pushed");
-            if !current.is_empty() {
-                batches.push(std::mem::take(&mut current));
-            }
-            if self.fits(&[last], tables)? {
-                current.push(last);
-            } else {
-                tracing::error!(epoch = ?last.key(), "a single state does not fit a transaction");
+        index: &'i LookupIndex,
+        first: &Candidate,
+    ) -> Result<OpenBatch<'i>, EngineError> {
+        let preferred = index.first_holder(&first.epoch.state().tab);
+        let mut size = MessageSize::new(self.payer.pubkey(), index, preferred);
+        for ix in self.budget(MAX_COMPUTE_UNITS) {
+            size.push(&ix);
+        }
+        size.push(&self.settle(&[], &[])?);
+        Ok(OpenBatch {
+            size,
+            candidates: Vec::new(),
+            payees: HashSet::new(),
+            fee_bps: first.epoch.state().fee_bps,
+        })
+    }
+
+    /// Adds `candidate` to `batch` if the transaction still fits; gives it back if not.
+    fn add(
+        &self,
+        batch: &mut OpenBatch,
+        candidate: Candidate,
+        item: &SettleItem,
+    ) -> Result<Option<Candidate>, EngineError> {
+        let mut new_payees: Vec<Pubkey> = candidate
+            .wallets()
+            .filter(|wallet| !batch.payees.contains(wallet))
+            .collect();
+        new_payees.sort();
+        new_payees.dedup();
+        let payees = batch.payees.len() + new_payees.len();
+        if batch.candidates.len() + 1 > MAX_PER_SETTLE || payees > MAX_PER_SETTLE {
+            return Ok(Some(candidate));
+        }
+        let mut metas = vec![item.meta()];
+        for wallet in &new_payees {
+            if let Some(payee) = self.payees.get(wallet) {
+                metas.extend(payee.metas(&self.config));
             }
         }
-        if !current.is_empty() {
-            batches.push(current);
+        let data = settle_head_len(payees) - settle_head_len(batch.payees.len())
+            + item
+                .encoded_len(batch.fee_bps)
+                .map_err(|e| EngineError::Build(format!("settle item: {e:?}")))?;
+        let mut grown = batch.size.clone();
+        grown.extend_last(&metas, data);
+        if grown.bytes() > MAX_TX_BYTES || grown.accounts() > MAX_TX_ACCOUNTS {
+            return Ok(Some(candidate));
         }
-        Ok(batches)
+        batch.size = grown;
+        batch.payees.extend(new_payees);
+        batch.candidates.push(candidate);
+        Ok(None)
     }
 
     /// Every account a settlement of `candidates` uses besides the payer and the
@@ -143,11 +235,7 @@ impl Packer<'_> {
             tabs.push(candidate.epoch.state().tab);
             for wallet in candidate.wallets() {
                 if let Some(payee) = self.payees.get(&wallet) {
-                    payees.push(payee.token_account);
-                    payees.push(credit_address(&self.config, &wallet));
-                    if payee.pass_wallet {
-                        payees.push(wallet);
-                    }
+                    payees.extend(payee.metas(&self.config).map(|meta| meta.pubkey));
                 }
             }
         }
@@ -170,24 +258,6 @@ fn compile(
         .map_err(|e| EngineError::Build(e.to_string()))?;
     VersionedTransaction::try_new(VersionedMessage::V0(message), &[payer])
         .map_err(|e| EngineError::Build(e.to_string()))
-}
-
-/// The lookup tables ordered for `ixs`: the one holding most of their accounts first,
-/// so that compiling takes as many as possible from one table (each extra table costs
-/// a transaction about 35 bytes).
-pub fn ordered_tables(
-    tables: &[AddressLookupTableAccount],
-    ixs: &[Instruction],
-) -> Vec<AddressLookupTableAccount> {
-    let used: std::collections::HashSet<&Pubkey> = ixs
-        .iter()
-        .flat_map(|ix| ix.accounts.iter().map(|meta| &meta.pubkey))
-        .collect();
-    let mut ordered = tables.to_vec();
-    ordered.sort_by_key(|table| {
-        std::cmp::Reverse(table.addresses.iter().filter(|a| used.contains(a)).count())
-    });
-    ordered
 }
 
 pub fn transaction_fits(tx: &VersionedTransaction) -> bool {
@@ -215,103 +285,4 @@ pub fn transaction_fee(units: u32, micro_lamports_per_unit: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use micropay_protocol::{SignedStream, StreamState};
-
-    use super::*;
-    use crate::domain::{EpochKey, StoredEpoch, StreamStatus};
-
-    /// Closed one-tip epochs of distinct tabs, paying `payees` in turn.
-    fn candidates(n: usize, payees: &[Pubkey]) -> Vec<Candidate> {
-        let (key, sequencer) = (Keypair::new(), Keypair::new());
-        (0..n)
-            .map(|i| {
-                let state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 100)
-                    .tip(payees[i % payees.len()], 10)
-                    .unwrap();
-                let receipted = SignedStream::sign(state, &key)
-                    .unwrap()
-                    .receipt(&sequencer)
-                    .unwrap();
-                Candidate {
-                    epoch: StoredEpoch {
-                        receipted,
-                        status: StreamStatus::Closed,
-                        opened_at_ms: 0,
-                        updated_at_ms: 0,
-                        settle_tx: None,
-                    },
-                    previous: None,
-                }
-            })
-            .collect()
-    }
-
-    /// Every candidate is in one batch, in order; each batch's transaction fits, and
-    /// no batch could have taken the next batch's first candidate too.
-    fn check(
-        packer: &Packer,
-        all: &[Candidate],
-        batches: &[Vec<&Candidate>],
-        tables: &[AddressLookupTableAccount],
-    ) {
-        let packed: Vec<EpochKey> = batches.iter().flatten().map(|c| c.key()).collect();
-        let expected: Vec<EpochKey> = all.iter().map(Candidate::key).collect();
-        assert_eq!(packed, expected);
-        for (i, batch) in batches.iter().enumerate() {
-            assert!(packer.fits(batch, tables).unwrap(), "batch {i} fits");
-            if let Some(next) = batches.get(i + 1) {
-                let mut more = batch.clone();
-                more.push(next[0]);
-                assert!(
-                    !packer.fits(&more, tables).unwrap(),
-                    "batch {i} could have taken one more"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn batches_fit_keep_their_order_and_are_full() {
-        let payees: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
-        let (mint, token_program) = (Pubkey::new_unique(), Pubkey::new_unique());
-        let directory = PayeeDirectory::new(&payees, &[None, None, None], &mint, &token_program);
-        let payer = Keypair::new();
-        let packer = Packer {
-            payer: &payer,
-            config: Pubkey::new_unique(),
-            mint,
-            token_program,
-            compute_unit_price: 0,
-            payees: &directory,
-        };
-        let all = candidates(40, &payees);
-
-        let plain = packer.pack(&all, &[]).unwrap();
-        check(&packer, &all, &plain, &[]);
-
-        // A lookup table holding every account the settlements use: more per batch.
-        let (shared, tabs) = packer.table_accounts(all.iter());
-        let table = AddressLookupTableAccount {
-            key: Pubkey::new_unique(),
-            addresses: shared.into_iter().chain(tabs).collect(),
-        };
-        let tables = [table];
-        let with_table = packer.pack(&all, &tables).unwrap();
-        check(&packer, &all, &with_table, &tables);
-        assert!(
-            with_table.len() < plain.len(),
-            "{} batches with the table, {} without",
-            with_table.len(),
-            plain.len()
-        );
-    }
-
-    #[test]
-    fn the_fee_is_one_signature_plus_the_priority_fee_rounded_up() {
-        assert_eq!(transaction_fee(1_400_000, 0), 5_000);
-        assert_eq!(transaction_fee(1_000_000, 1), 5_001);
-        assert_eq!(transaction_fee(1, 1), 5_001);
-        assert_eq!(transaction_fee(200_000, 10), 5_002);
-    }
-}
+mod tests;

@@ -9,13 +9,12 @@ use std::{
 
 use solana_sdk::{
     instruction::{Instruction, InstructionError},
-    message::AddressLookupTableAccount,
     signature::{Keypair, Signature},
     transaction::{TransactionError, VersionedTransaction},
 };
 
 use super::{
-    pack::{ordered_tables, transaction_fee, transaction_fits, Packer, MAX_COMPUTE_UNITS},
+    pack::{transaction_fee, transaction_fits, Batch, Packer, MAX_COMPUTE_UNITS},
     plan::Candidate,
     EngineError,
 };
@@ -45,7 +44,6 @@ pub struct Outbox<'a> {
     pub chain: &'a dyn Chain,
     pub store: &'a dyn SettlementStore,
     pub metrics: &'a Metrics,
-    pub tables: &'a [AddressLookupTableAccount],
 }
 
 #[derive(Default)]
@@ -87,15 +85,15 @@ impl Settlements {
         &mut self,
         out: &Outbox<'_>,
         packer: &Packer<'_>,
-        batch: Vec<Candidate>,
+        batch: Batch,
     ) -> Result<usize, EngineError> {
-        let mut queue = vec![batch];
+        // A part of a batch fits with the batch's tables too.
+        let tables = batch.tables;
+        let mut queue = vec![batch.candidates];
         let mut sent = 0;
         while let Some(batch) = queue.pop() {
-            let refs: Vec<&Candidate> = batch.iter().collect();
             let (blockhash, last_valid_block_height) = out.chain.latest_blockhash().await?;
-            let ixs = packer.instructions(&refs, MAX_COMPUTE_UNITS)?;
-            let tables = ordered_tables(out.tables, &ixs);
+            let ixs = packer.instructions(&batch, MAX_COMPUTE_UNITS)?;
             let probe = packer.compile(&ixs, &tables, blockhash)?;
             let fits = transaction_fits(&probe);
             let simulation = if fits {
@@ -128,7 +126,7 @@ impl Settlements {
                 .map_or(MAX_COMPUTE_UNITS, |u| {
                     (u + u / 5 + 10_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32
                 });
-            let tx = packer.compile(&packer.instructions(&refs, units)?, &tables, blockhash)?;
+            let tx = packer.compile(&packer.instructions(&batch, units)?, &tables, blockhash)?;
             let epochs: Vec<EpochKey> = batch.iter().map(Candidate::key).collect();
             // Durable before sent: after a crash, the transaction is followed, not repeated.
             out.store
@@ -275,3 +273,6 @@ fn is_program_error(error: &TransactionError) -> bool {
         TransactionError::InstructionError(_, InstructionError::Custom(_))
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -34,17 +34,6 @@ impl Tables {
         &self.tables
     }
 
-    /// Which table holds each address (the first that does).
-    pub fn index(&self) -> std::collections::HashMap<Pubkey, usize> {
-        let mut index = std::collections::HashMap::new();
-        for (i, table) in self.tables.iter().enumerate() {
-            for address in &table.addresses {
-                index.entry(*address).or_insert(i);
-            }
-        }
-        index
-    }
-
     /// Makes sure every address is in a table and usable: validators resolve a
     /// transaction's tables against their root bank, so until an extension is rooted
     /// a transaction using it is dropped (seen: 12-13 s on a local validator).
@@ -186,6 +175,10 @@ impl Tables {
                 });
             }
         }
+        // New addresses go into the last table: the one with room, whichever order
+        // the store gives tables created in the same millisecond.
+        self.tables
+            .sort_by_key(|table| std::cmp::Reverse(table.addresses.len()));
         Ok(())
     }
 
@@ -204,3 +197,6 @@ impl Tables {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
