@@ -248,9 +248,15 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         tips: outcome.accepted,
         per_payee: Some(&outcome.per_payee),
     };
-    let settle_now = || Ok(process.signal(libc::SIGUSR1)?);
+    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
-        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(1_800))
+        .settle(
+            &relayer,
+            settle_now,
+            sequencer_before,
+            expected,
+            Duration::from_secs(1_800),
+        )
         .await?;
     let peak_rss_mib = process.peak_rss_mib()?;
     process.stop().await?;

@@ -167,7 +167,13 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         Ok(())
     };
     let settled = stage
-        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(600))
+        .settle(
+            &relayer,
+            settle_now,
+            sequencer_before,
+            expected,
+            Duration::from_secs(600),
+        )
         .await?;
     running.shutdown().await;
     let Stage {

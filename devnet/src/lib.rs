@@ -511,12 +511,8 @@ impl Deployment {
                 pass_wallet: false,
             })
             .collect();
-        let item = builders::SettleItem::for_state(
-            state.state(),
-            state.signed.signature,
-            None,
-            None,
-        );
+        let item =
+            builders::SettleItem::for_state(state.state(), state.signed.signature, None, None);
         let accounts = builders::SettleAccounts {
             settler: &self.sequencer.pubkey(),
             config: &self.config,

@@ -239,9 +239,15 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
         tips: paid.calls,
         per_payee: None,
     };
-    let settle_now = || Ok(process.signal(libc::SIGUSR1)?);
+    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
-        .settle(&relayer, settle_now, sequencer_before, expected, Duration::from_secs(600))
+        .settle(
+            &relayer,
+            settle_now,
+            sequencer_before,
+            expected,
+            Duration::from_secs(600),
+        )
         .await?;
     process.stop().await?;
 
@@ -252,8 +258,7 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
         added_p50_ms: paid.p50_ms - unpaid.p50_ms,
         added_p99_ms: paid.p99_ms - unpaid.p99_ms,
         relayer_cpu_us_per_call: relayer_cpu * 1e6 / paid.calls.max(1) as f64,
-        sequencer_lamports_per_call: settled.sequencer_lamports as f64
-            / paid.calls.max(1) as f64,
+        sequencer_lamports_per_call: settled.sequencer_lamports as f64 / paid.calls.max(1) as f64,
         settle_seconds: settled.seconds,
         settlement: settled.report,
         unpaid,

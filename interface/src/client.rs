@@ -284,7 +284,10 @@ impl SettlePayee {
     pub fn metas(&self, config: &Address) -> impl Iterator<Item = AccountMeta> {
         [
             Some(AccountMeta::new(self.token_account, false)),
-            Some(AccountMeta::new(credit_address(config, &self.wallet), false)),
+            Some(AccountMeta::new(
+                credit_address(config, &self.wallet),
+                false,
+            )),
             self.pass_wallet
                 .then(|| AccountMeta::new_readonly(self.wallet, false)),
         ]
@@ -496,11 +499,12 @@ mod tests {
         // The lengths the packer predicts: the head, then each item against the first's fee.
         assert_eq!(
             built.data.len(),
-            settle_head_len(2)
-                + open.encoded_len(100).unwrap()
-                + top_up.encoded_len(100).unwrap()
+            settle_head_len(2) + open.encoded_len(100).unwrap() + top_up.encoded_len(100).unwrap()
         );
-        assert_eq!(top_up.encoded_len(100).unwrap(), 1 + 1 + 2 + 1 + 2 + 1 + 2 + 64 + 64);
+        assert_eq!(
+            top_up.encoded_len(100).unwrap(),
+            1 + 1 + 2 + 1 + 2 + 1 + 2 + 64 + 64
+        );
         // 8 fixed, 2 tabs, 2 + 3 payee accounts.
         assert_eq!(built.accounts.len(), 8 + 2 + 5);
         assert_eq!(built.accounts[8].pubkey, address(20));

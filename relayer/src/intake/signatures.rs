@@ -11,9 +11,12 @@ use solana_sdk::pubkey::Pubkey;
 /// How many verified signatures are kept; when full, the memo starts over.
 const REMEMBERED: usize = 16_384;
 
+/// Each verified signature, with the key and the state message it was verified for.
+type Memo = HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>;
+
 #[derive(Default)]
 pub struct VerifiedSignatures {
-    recent: std::sync::Mutex<HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>>,
+    recent: std::sync::Mutex<Memo>,
 }
 
 impl VerifiedSignatures {
@@ -36,9 +39,7 @@ impl VerifiedSignatures {
         true
     }
 
-    fn recent(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>> {
+    fn recent(&self) -> std::sync::MutexGuard<'_, Memo> {
         // A panic while holding the lock leaves a valid map: only whole entries go in.
         self.recent
             .lock()

@@ -66,7 +66,11 @@ impl Packer<'_> {
         ixs
     }
 
-    fn settle(&self, items: &[SettleItem], batch: &[&Candidate]) -> Result<Instruction, EngineError> {
+    fn settle(
+        &self,
+        items: &[SettleItem],
+        batch: &[&Candidate],
+    ) -> Result<Instruction, EngineError> {
         let settler = self.payer.pubkey();
         let accounts = SettleAccounts {
             settler: &settler,

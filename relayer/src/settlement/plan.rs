@@ -153,10 +153,9 @@ mod tests {
             .tip(alice, 10)
             .unwrap();
         let second = first.tip(bob, 5).unwrap();
-        for (state, previous_seq, tip) in [
-            (&first, None, (alice, 10)),
-            (&second, Some(1), (bob, 5)),
-        ] {
+        for (state, previous_seq, tip) in
+            [(&first, None, (alice, 10)), (&second, Some(1), (bob, 5))]
+        {
             let receipted = SignedStream::sign(state.clone(), &key)
                 .unwrap()
                 .receipt(&sequencer)

@@ -118,7 +118,8 @@ impl Inner {
     fn apply(&mut self, tx: &VersionedTransaction) {
         let keys = self.keys(tx);
         for ix in tx.message.instructions() {
-            if keys[ix.program_id_index as usize] != solana_address_lookup_table_interface::program::ID
+            if keys[ix.program_id_index as usize]
+                != solana_address_lookup_table_interface::program::ID
             {
                 continue;
             }
@@ -164,7 +165,10 @@ impl Inner {
 impl Chain for MemoryChain {
     async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
         let inner = self.inner.lock().unwrap();
-        Ok(keys.iter().map(|k| inner.accounts.get(k).cloned()).collect())
+        Ok(keys
+            .iter()
+            .map(|k| inner.accounts.get(k).cloned())
+            .collect())
     }
 
     async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
@@ -315,7 +319,10 @@ impl Fixture {
         super::plan::PayeeDirectory::new(&self.payees, &accounts, &mint, &token_program)
     }
 
-    pub fn packer<'a>(&'a self, directory: &'a super::plan::PayeeDirectory) -> super::pack::Packer<'a> {
+    pub fn packer<'a>(
+        &'a self,
+        directory: &'a super::plan::PayeeDirectory,
+    ) -> super::pack::Packer<'a> {
         super::pack::Packer {
             payer: &self.payer,
             config: self.config,

@@ -13,10 +13,11 @@ fn candidates(n: usize, payees: &[Pubkey]) -> Vec<Candidate> {
             let mut state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, fee_bps);
             for j in 0..1 + i % 3 {
                 let amount = 10u64.pow((i % 6) as u32 + 1);
-                state = state.tip(payees[(i + j * 5) % payees.len()], amount).unwrap();
+                state = state
+                    .tip(payees[(i + j * 5) % payees.len()], amount)
+                    .unwrap();
             }
-            let previous = (i % 5 == 4)
-                .then(|| vec![(payees[i % payees.len()], 3)]);
+            let previous = (i % 5 == 4).then(|| vec![(payees[i % payees.len()], 3)]);
             let receipted = SignedStream::sign(state, &key)
                 .unwrap()
                 .receipt(&sequencer)
@@ -33,6 +34,24 @@ fn candidates(n: usize, payees: &[Pubkey]) -> Vec<Candidate> {
             }
         })
         .collect()
+}
+
+/// A packer for a new config.
+fn packer<'a>(
+    payer: &'a Keypair,
+    payees: &'a PayeeDirectory,
+    mint: Pubkey,
+    token_program: Pubkey,
+    compute_unit_price: u64,
+) -> Packer<'a> {
+    Packer {
+        payer,
+        config: Pubkey::new_unique(),
+        mint,
+        token_program,
+        compute_unit_price,
+        payees,
+    }
 }
 
 /// The compiled transaction of `batch` with `tables` in that order.
@@ -106,14 +125,7 @@ fn batches_fit_keep_their_order_and_are_full() {
         .collect();
     let directory = PayeeDirectory::new(&payees, &accounts, &mint, &token_program);
     let payer = Keypair::new();
-    let packer = Packer {
-        payer: &payer,
-        config: Pubkey::new_unique(),
-        mint,
-        token_program,
-        compute_unit_price: 7,
-        payees: &directory,
-    };
+    let packer = packer(&payer, &directory, mint, token_program, 7);
     let all = candidates(90, &payees);
 
     let plain = packer.pack(all.clone(), &[]).unwrap();
@@ -150,24 +162,20 @@ fn batches_fit_keep_their_order_and_are_full() {
     let with_two = packer.pack(sorted.clone(), &two).unwrap();
     check(&packer, &sorted, &with_two, &two);
     let single = with_two.iter().filter(|b| b.tables.len() == 1).count();
-    assert!(single + 1 >= with_two.len(), "{single} of {}", with_two.len());
+    assert!(
+        single + 1 >= with_two.len(),
+        "{single} of {}",
+        with_two.len()
+    );
 }
 
 #[test]
 fn a_candidate_too_big_for_any_transaction_is_left_out() {
     let payees: Vec<Pubkey> = (0..10).map(|_| Pubkey::new_unique()).collect();
     let (mint, token_program) = (Pubkey::new_unique(), Pubkey::new_unique());
-    let directory =
-        PayeeDirectory::new(&payees, &vec![None; payees.len()], &mint, &token_program);
+    let directory = PayeeDirectory::new(&payees, &vec![None; payees.len()], &mint, &token_program);
     let payer = Keypair::new();
-    let packer = Packer {
-        payer: &payer,
-        config: Pubkey::new_unique(),
-        mint,
-        token_program,
-        compute_unit_price: 0,
-        payees: &directory,
-    };
+    let packer = packer(&payer, &directory, mint, token_program, 0);
     let mut all = candidates(3, &payees);
     // A top-up naming ten payees, each with its wallet passed: over 1,232 bytes
     // without tables.

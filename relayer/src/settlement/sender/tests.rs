@@ -12,7 +12,11 @@ use crate::{
     settlement::{pack::Batch, testing::Fixture},
 };
 
-async fn send(fixture: &Fixture, settlements: &mut Settlements, candidates: Vec<Candidate>) -> usize {
+async fn send(
+    fixture: &Fixture,
+    settlements: &mut Settlements,
+    candidates: Vec<Candidate>,
+) -> usize {
     let directory = fixture.directory();
     let packer = fixture.packer(&directory);
     let batch = Batch {
@@ -38,7 +42,11 @@ async fn statuses(fixture: &Fixture) -> Vec<StreamStatus> {
 
 /// An instruction naming `account`, for the engine's own transactions.
 fn touching(account: Pubkey) -> Instruction {
-    Instruction::new_with_bytes(Pubkey::new_unique(), &[1], vec![AccountMeta::new(account, false)])
+    Instruction::new_with_bytes(
+        Pubkey::new_unique(),
+        &[1],
+        vec![AccountMeta::new(account, false)],
+    )
 }
 
 #[tokio::test]
@@ -133,10 +141,12 @@ async fn an_unseen_settlement_is_rebroadcast_until_its_blockhash_expires() {
 async fn a_settlement_that_lands_with_an_error_is_forgotten_and_its_epochs_stay_closed() {
     let fixture = Fixture::new().await;
     let candidates = fixture.candidates(2).await;
-    fixture.chain.land_with(Some(TransactionError::InstructionError(
-        2,
-        InstructionError::Custom(1),
-    )));
+    fixture
+        .chain
+        .land_with(Some(TransactionError::InstructionError(
+            2,
+            InstructionError::Custom(1),
+        )));
     let mut settlements = Settlements::default();
     send(&fixture, &mut settlements, candidates).await;
     settlements
@@ -144,7 +154,12 @@ async fn a_settlement_that_lands_with_an_error_is_forgotten_and_its_epochs_stay_
         .await
         .unwrap();
     assert!(settlements.epochs().is_empty());
-    assert!(fixture.store.unconfirmed_settlements().await.unwrap().is_empty());
+    assert!(fixture
+        .store
+        .unconfirmed_settlements()
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(fixture.count("failed"), 1);
     assert_eq!(
         statuses(&fixture).await,
@@ -156,15 +171,16 @@ async fn a_settlement_that_lands_with_an_error_is_forgotten_and_its_epochs_stay_
 async fn housekeeping_transactions_that_expire_are_rebuilt_until_they_land() {
     let fixture = Fixture::new().await;
     let payer = &fixture.payer;
-    let ixs: Vec<_> = (0..3)
-        .map(|_| touching(Pubkey::new_unique()))
-        .collect();
+    let ixs: Vec<_> = (0..3).map(|_| touching(Pubkey::new_unique())).collect();
     // The first round is lost; its blockhash expires before a rebroadcast would help.
     fixture.chain.drop_sends(3);
     confirm_all(&fixture.chain, payer, ixs).await.unwrap();
     let sent = fixture.chain.sent();
     assert_eq!(sent.len(), 6);
-    let blockhashes: HashSet<_> = sent.iter().map(|tx| *tx.message.recent_blockhash()).collect();
+    let blockhashes: HashSet<_> = sent
+        .iter()
+        .map(|tx| *tx.message.recent_blockhash())
+        .collect();
     assert_eq!(blockhashes.len(), 2, "rebuilt with a new blockhash");
 }
 

@@ -25,7 +25,13 @@ async fn every_address_gets_a_table_shared_ones_in_each_and_a_restart_reuses_the
     let (shared, tabs) = (keys(5), keys(300));
     let mut tables = Tables::default();
     tables
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &tabs)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &tabs,
+        )
         .await
         .unwrap();
     assert_eq!(tables.all().len(), 2);
@@ -44,24 +50,41 @@ async fn every_address_gets_a_table_shared_ones_in_each_and_a_restart_reuses_the
     let sent = fixture.chain.sent().len();
     let mut restarted = Tables::default();
     restarted
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &tabs)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &tabs,
+        )
         .await
         .unwrap();
     assert_eq!(fixture.chain.sent().len(), sent);
     let all = |t: &Tables| -> Vec<(Pubkey, Vec<Pubkey>)> {
-        t.all().iter().map(|t| (t.key, t.addresses.clone())).collect()
+        t.all()
+            .iter()
+            .map(|t| (t.key, t.addresses.clone()))
+            .collect()
     };
     assert_eq!(all(&restarted), all(&tables));
 
     // New tabs go into the last table while it has room: one extension.
     let more = keys(10);
     restarted
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &more)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &more,
+        )
         .await
         .unwrap();
     assert_eq!(fixture.chain.sent().len(), sent + 1);
     assert_eq!(restarted.all().len(), 2);
-    assert!(more.iter().all(|k| restarted.all()[1].addresses.contains(k)));
+    assert!(more
+        .iter()
+        .all(|k| restarted.all()[1].addresses.contains(k)));
     check_against_chain(&fixture, &restarted);
 }
 
@@ -71,23 +94,49 @@ async fn an_extension_that_never_lands_is_not_relied_on_and_is_made_again() {
     let (shared, tabs) = (keys(3), keys(10));
     let mut tables = Tables::default();
     tables
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &tabs)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &tabs,
+        )
         .await
         .unwrap();
 
     let lost = keys(4);
     fixture.chain.drop_sends(usize::MAX);
     assert!(tables
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &lost)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &lost
+        )
         .await
         .is_err());
     fixture.chain.drop_sends(0);
     tables
-        .ensure(&fixture.chain, &fixture.store, &fixture.payer, &shared, &lost)
+        .ensure(
+            &fixture.chain,
+            &fixture.store,
+            &fixture.payer,
+            &shared,
+            &lost,
+        )
         .await
         .unwrap();
     check_against_chain(&fixture, &tables);
     let held: HashSet<&Pubkey> = tables.all()[0].addresses.iter().collect();
-    assert!(lost.iter().chain(&tabs).chain(&shared).all(|k| held.contains(k)));
-    assert_eq!(held.len(), tables.all()[0].addresses.len(), "no address twice");
+    assert!(lost
+        .iter()
+        .chain(&tabs)
+        .chain(&shared)
+        .all(|k| held.contains(k)));
+    assert_eq!(
+        held.len(),
+        tables.all()[0].addresses.len(),
+        "no address twice"
+    );
 }
