@@ -14,6 +14,9 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 const STEPS: usize = 80;
 const SEEDS: [u64; 3] = [1, 2, 3];
 
+/// A settled state as the model keeps it: epoch, seq, entries, when.
+type Settled = (u64, u32, Vec<(Pubkey, u64)>, i64);
+
 struct Stream {
     payer: usize,
     slot: u8,
@@ -22,8 +25,8 @@ struct Stream {
     epoch: u64,
     seq: u32,
     entries: BTreeMap<Pubkey, u64>,
-    /// The last settled state: epoch, seq, entries, when.
-    settled: Option<(u64, u32, Vec<(Pubkey, u64)>, i64)>,
+    /// The last settled state.
+    settled: Option<Settled>,
     /// What the model says this stream has paid in all.
     paid: u64,
 }
@@ -292,7 +295,7 @@ async fn run(seed: u64, counts: &mut Counts) {
     }
 }
 
-fn settle_is_top_up(settled: &Option<(u64, u32, Vec<(Pubkey, u64)>, i64)>, epoch: u64) -> bool {
+fn settle_is_top_up(settled: &Option<Settled>, epoch: u64) -> bool {
     matches!(settled, Some((settled_epoch, ..)) if *settled_epoch == epoch)
 }
 

@@ -135,7 +135,7 @@ async fn lifecycle(token: TokenKind) {
         &env.payout(&payer.token_account, &token_program),
     );
     assert_error(
-        env.send(&[withdraw.clone()], &[&owner]).await,
+        env.send(std::slice::from_ref(&withdraw), &[&owner]).await,
         MicropayError::WithdrawalLocked,
     );
     assert_eq!(
@@ -144,7 +144,7 @@ async fn lifecycle(token: TokenKind) {
         "nothing moved"
     );
     env.advance_time(WITHDRAWAL_DELAY).await;
-    env.send(&[withdraw.clone()], &[&owner])
+    env.send(std::slice::from_ref(&withdraw), &[&owner])
         .await
         .expect("withdraw");
     assert_eq!(

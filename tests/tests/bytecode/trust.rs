@@ -196,17 +196,25 @@ async fn a_state_settles_at_most_once() {
     let sequencer = scene.env.sequencer.insecure_clone();
     let state = scene.state(3, 1_000, 2_000).await;
     scene
-        .settle(&[state.clone()])
+        .settle(std::slice::from_ref(&state))
         .await
         .expect("first settlement");
     // Within the window the open epoch cannot be settled again.
     scene
-        .refused(&sequencer, &[state.clone()], MicropayError::WindowNotPassed)
+        .refused(
+            &sequencer,
+            std::slice::from_ref(&state),
+            MicropayError::WindowNotPassed,
+        )
         .await;
     // After it, the epoch has moved on: the old signature no longer matches.
     scene.env.advance_time(TOP_UP_WINDOW + 1).await;
     scene
-        .refused(&sequencer, &[state.clone()], MicropayError::BadSignature)
+        .refused(
+            &sequencer,
+            std::slice::from_ref(&state),
+            MicropayError::BadSignature,
+        )
         .await;
     // The same state presented for another payer's tab.
     let other = scene.env.new_payer(10_000, 10_000).await;
@@ -229,7 +237,7 @@ async fn a_lower_settlement_is_topped_up_by_a_higher_receipt() {
     let low = scene.state(2, 1_000, 0).await;
     let high = scene.state(5, 3_000, 2_000).await;
     scene
-        .settle(&[low.clone()])
+        .settle(std::slice::from_ref(&low))
         .await
         .expect("lower state settled first");
     assert_eq!(
@@ -243,7 +251,7 @@ async fn a_lower_settlement_is_topped_up_by_a_higher_receipt() {
     let mut top_up = scene.receipted(high.clone(), 0, incarnation);
     top_up.previous = Some(low.entries.clone());
     let outcome = scene
-        .settle_by(&alice, &[top_up.clone()])
+        .settle_by(&alice, std::slice::from_ref(&top_up))
         .await
         .expect("top-up");
     println!(
@@ -278,7 +286,7 @@ async fn a_top_up_may_not_lower_or_drop_a_payee() {
     let mut scene = Scene::new().await;
     let sequencer = scene.env.sequencer.insecure_clone();
     let low = scene.state(2, 1_000, 1_000).await;
-    scene.settle(&[low.clone()]).await.unwrap();
+    scene.settle(std::slice::from_ref(&low)).await.unwrap();
     for (alice, bob) in [(5_000, 999), (5_000, 0)] {
         let mut lower = scene.state(9, alice, bob).await;
         lower.previous = Some(low.entries.clone());
@@ -311,7 +319,7 @@ async fn a_top_up_after_its_window_is_refused() {
     let mut scene = Scene::new().await;
     let sequencer = scene.env.sequencer.insecure_clone();
     let low = scene.state(2, 1_000, 0).await;
-    scene.settle(&[low.clone()]).await.unwrap();
+    scene.settle(std::slice::from_ref(&low)).await.unwrap();
     let tab = scene.env.tab(&scene.payer.tab).await;
     let entries = scene.entries(3_000, 0);
     let message = stream_message(&scene.payer.tab, tab.incarnation.get(), 0, 0, 5, &entries);
@@ -333,7 +341,11 @@ async fn a_stranger_settles_only_with_receipts() {
     let incarnation = scene.env.tab(&scene.payer.tab).await.incarnation.get();
     let state = scene.state(1, 1_000, 2_000).await;
     scene
-        .refused(&stranger, &[state.clone()], MicropayError::NotSequencer)
+        .refused(
+            &stranger,
+            std::slice::from_ref(&state),
+            MicropayError::NotSequencer,
+        )
         .await;
 
     let mut forged = state.clone();
@@ -487,7 +499,10 @@ async fn a_withdrawal_waits_for_top_up_windows() {
     );
     let before = scene.env.token_balance(&destination).await;
     assert_error(
-        scene.env.send(&[withdraw.clone()], &[&owner]).await,
+        scene
+            .env
+            .send(std::slice::from_ref(&withdraw), &[&owner])
+            .await,
         MicropayError::TopUpWindowOpen,
     );
     assert_eq!(scene.env.token_balance(&destination).await, before);
@@ -542,7 +557,7 @@ async fn malformed_settlements_are_refused() {
     assert_error(
         scene
             .env
-            .settle(&sequencer, &[state.clone()], &payees)
+            .settle(&sequencer, std::slice::from_ref(&state), &payees)
             .await,
         MicropayError::DuplicateAccount,
     );
@@ -578,7 +593,7 @@ async fn a_payee_frozen_between_simulation_and_landing_is_credited() {
     .unwrap();
     let tx = scene
         .env
-        .transaction(&[settle.clone()], &[&sequencer])
+        .transaction(std::slice::from_ref(&settle), &[&sequencer])
         .await;
     let simulated = scene
         .env
