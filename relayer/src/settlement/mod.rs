@@ -348,7 +348,7 @@ impl Engine {
                 c.epoch.state().slot,
             )
         });
-        let batches = packer.pack(candidates, self.tables.all())?;
+        let batches = packer.pack(candidates, &index)?;
         let outbox = Outbox {
             chain: self.chain.as_ref(),
             store: self.store.as_ref(),

@@ -113,16 +113,16 @@ impl Packer<'_> {
     }
 
     /// Splits `candidates` (in order) into batches whose transactions fit, against the
-    /// lookup tables as they are. Each batch looks its keys up first in the table
+    /// lookup tables of `index` as they are. Each batch looks its keys up first in the table
     /// holding its first tab (callers put a table's tabs side by side), so that it
     /// mostly needs that one table. A candidate that cannot fit even alone is left
     /// out and logged.
     pub fn pack(
         &self,
         candidates: Vec<Candidate>,
-        tables: &[AddressLookupTableAccount],
+        index: &LookupIndex,
     ) -> Result<Vec<Batch>, EngineError> {
-        let index = LookupIndex::new(tables);
+        let tables = index.tables();
         let finish = |open: OpenBatch| Batch {
             tables: open
                 .size
@@ -146,7 +146,7 @@ impl Packer<'_> {
                 },
                 None => candidate,
             };
-            let mut batch = self.open(&index, &candidate)?;
+            let mut batch = self.open(index, &candidate)?;
             match self.add(&mut batch, candidate, &item)? {
                 None => open = Some(batch),
                 Some(alone) => {
@@ -161,7 +161,7 @@ impl Packer<'_> {
     /// An empty batch's transaction, preferring the table that holds `first`'s tab.
     fn open<'i>(
         &self,
-        index: &'i LookupIndex,
+        index: &'i LookupIndex<'i>,
         first: &Candidate,
     ) -> Result<OpenBatch<'i>, EngineError> {
         let preferred = index.first_holder(&first.epoch.state().tab);

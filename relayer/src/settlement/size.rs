@@ -13,13 +13,14 @@ use solana_sdk::{
     pubkey::Pubkey,
 };
 
-/// Which tables hold each address, by position in the table list.
-pub struct LookupIndex {
+/// Lookup tables, and which of them hold each address, by position in the list.
+pub struct LookupIndex<'t> {
+    tables: &'t [AddressLookupTableAccount],
     holders: HashMap<Pubkey, Vec<usize>>,
 }
 
-impl LookupIndex {
-    pub fn new(tables: &[AddressLookupTableAccount]) -> Self {
+impl<'t> LookupIndex<'t> {
+    pub fn new(tables: &'t [AddressLookupTableAccount]) -> Self {
         let mut holders: HashMap<Pubkey, Vec<usize>> = HashMap::new();
         for (i, table) in tables.iter().enumerate() {
             for address in &table.addresses {
@@ -29,7 +30,11 @@ impl LookupIndex {
                 }
             }
         }
-        Self { holders }
+        Self { tables, holders }
+    }
+
+    pub fn tables(&self) -> &'t [AddressLookupTableAccount] {
+        self.tables
     }
 
     /// The first table holding `address`.
@@ -65,7 +70,7 @@ struct KeyUse {
 /// A transaction's size and account count as instructions are added or grown.
 #[derive(Clone)]
 pub struct MessageSize<'i> {
-    index: &'i LookupIndex,
+    index: &'i LookupIndex<'i>,
     preferred: Option<usize>,
     keys: HashMap<Pubkey, KeyUse>,
     signers: usize,
@@ -78,7 +83,7 @@ pub struct MessageSize<'i> {
 
 impl<'i> MessageSize<'i> {
     /// A transaction paid by `payer`, looking keys up in `preferred` first.
-    pub fn new(payer: Pubkey, index: &'i LookupIndex, preferred: Option<usize>) -> Self {
+    pub fn new(payer: Pubkey, index: &'i LookupIndex<'i>, preferred: Option<usize>) -> Self {
         let mut size = Self {
             index,
             preferred,

@@ -128,7 +128,7 @@ fn batches_fit_keep_their_order_and_are_full() {
     let packer = packer(&payer, &directory, mint, token_program, 7);
     let all = candidates(90, &payees);
 
-    let plain = packer.pack(all.clone(), &[]).unwrap();
+    let plain = packer.pack(all.clone(), &LookupIndex::new(&[])).unwrap();
     check(&packer, &all, &plain, &[]);
 
     // One table holding every account the settlements use: more per batch.
@@ -137,7 +137,7 @@ fn batches_fit_keep_their_order_and_are_full() {
         key: Pubkey::new_unique(),
         addresses: shared.iter().chain(&tabs).copied().collect(),
     }];
-    let with_table = packer.pack(all.clone(), &one).unwrap();
+    let with_table = packer.pack(all.clone(), &LookupIndex::new(&one)).unwrap();
     check(&packer, &all, &with_table, &one);
     assert!(
         with_table.len() < plain.len(),
@@ -159,7 +159,7 @@ fn batches_fit_keep_their_order_and_are_full() {
     let index = LookupIndex::new(&two);
     let mut sorted = all.clone();
     sorted.sort_by_key(|c| index.first_holder(&c.epoch.state().tab));
-    let with_two = packer.pack(sorted.clone(), &two).unwrap();
+    let with_two = packer.pack(sorted.clone(), &index).unwrap();
     check(&packer, &sorted, &with_two, &two);
     let single = with_two.iter().filter(|b| b.tables.len() == 1).count();
     assert!(
@@ -190,7 +190,7 @@ fn a_candidate_too_big_for_any_transaction_is_left_out() {
         .receipt(&Keypair::new())
         .unwrap();
     all.insert(1, big);
-    let batches = packer.pack(all.clone(), &[]).unwrap();
+    let batches = packer.pack(all.clone(), &LookupIndex::new(&[])).unwrap();
     let packed: Vec<EpochKey> = batches
         .iter()
         .flat_map(|b| b.candidates.iter().map(Candidate::key))

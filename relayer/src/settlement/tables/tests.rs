@@ -9,6 +9,18 @@ fn keys(n: usize) -> Vec<Pubkey> {
     (0..n).map(|_| Pubkey::new_unique()).collect()
 }
 
+/// Makes `tables` hold `shared` and `tabs` on the fixture's chain.
+async fn ensure(
+    fixture: &Fixture,
+    tables: &mut Tables,
+    shared: &[Pubkey],
+    tabs: &[Pubkey],
+) -> Result<(), EngineError> {
+    tables
+        .ensure(&fixture.chain, &fixture.store, &fixture.payer, shared, tabs)
+        .await
+}
+
 /// Each local table is what the chain holds, owned by `authority`.
 fn check_against_chain(fixture: &Fixture, tables: &Tables) {
     for table in tables.all() {
@@ -24,16 +36,7 @@ async fn every_address_gets_a_table_shared_ones_in_each_and_a_restart_reuses_the
     let fixture = Fixture::new().await;
     let (shared, tabs) = (keys(5), keys(300));
     let mut tables = Tables::default();
-    tables
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &tabs,
-        )
-        .await
-        .unwrap();
+    ensure(&fixture, &mut tables, &shared, &tabs).await.unwrap();
     assert_eq!(tables.all().len(), 2);
     check_against_chain(&fixture, &tables);
     let mut held_tabs: Vec<Pubkey> = Vec::new();
@@ -49,14 +52,7 @@ async fn every_address_gets_a_table_shared_ones_in_each_and_a_restart_reuses_the
     // After a restart the tables are read back, and nothing is sent for known addresses.
     let sent = fixture.chain.sent().len();
     let mut restarted = Tables::default();
-    restarted
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &tabs,
-        )
+    ensure(&fixture, &mut restarted, &shared, &tabs)
         .await
         .unwrap();
     assert_eq!(fixture.chain.sent().len(), sent);
@@ -70,14 +66,7 @@ async fn every_address_gets_a_table_shared_ones_in_each_and_a_restart_reuses_the
 
     // New tabs go into the last table while it has room: one extension.
     let more = keys(10);
-    restarted
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &more,
-        )
+    ensure(&fixture, &mut restarted, &shared, &more)
         .await
         .unwrap();
     assert_eq!(fixture.chain.sent().len(), sent + 1);
@@ -93,40 +82,13 @@ async fn an_extension_that_never_lands_is_not_relied_on_and_is_made_again() {
     let fixture = Fixture::new().await;
     let (shared, tabs) = (keys(3), keys(10));
     let mut tables = Tables::default();
-    tables
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &tabs,
-        )
-        .await
-        .unwrap();
+    ensure(&fixture, &mut tables, &shared, &tabs).await.unwrap();
 
     let lost = keys(4);
     fixture.chain.drop_sends(usize::MAX);
-    assert!(tables
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &lost
-        )
-        .await
-        .is_err());
+    assert!(ensure(&fixture, &mut tables, &shared, &lost).await.is_err());
     fixture.chain.drop_sends(0);
-    tables
-        .ensure(
-            &fixture.chain,
-            &fixture.store,
-            &fixture.payer,
-            &shared,
-            &lost,
-        )
-        .await
-        .unwrap();
+    ensure(&fixture, &mut tables, &shared, &lost).await.unwrap();
     check_against_chain(&fixture, &tables);
     let held: HashSet<&Pubkey> = tables.all()[0].addresses.iter().collect();
     assert!(lost
