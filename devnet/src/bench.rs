@@ -19,7 +19,7 @@ use crate::{
         capacity_table, costs_table, instruction_costs, settlement_capacity, Capacity, Cost,
     },
     paid::{self, PaidResults, PaidWorkload},
-    process::RelayerProcess,
+    process::{runtime_cpu_seconds, RelayerProcess},
     report::SettlementReport,
     scenario::{Expected, Stage},
     simulate::{self, Activity, Amount, Workload},
@@ -94,6 +94,9 @@ pub struct BenchRow {
     pub receipt_p99_ms: f64,
     /// Relayer CPU time per receipted tip during intake, microseconds.
     pub relayer_cpu_us_per_tip: f64,
+    /// The simulated clients' CPU time per receipted tip during intake (signing,
+    /// HTTP, checking receipts), microseconds: what they take from the same cores.
+    pub client_cpu_us_per_tip: f64,
     /// Everything the sequencer spent per tip, lookup tables and their rent included.
     pub sequencer_lamports_per_tip: f64,
     pub settle_seconds: f64,
@@ -219,6 +222,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
             .expect("template"),
     );
     let cpu_before = process.cpu_seconds()?;
+    let client_cpu_before = runtime_cpu_seconds()?;
     let run = simulate::run(&relayer, &stage.payers, &stage.payees, &workload, &progress);
     tokio::pin!(run);
     let mut rss_mib = Vec::new();
@@ -231,6 +235,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     };
     rss_mib.push(process.rss_mib()?);
     let intake_cpu = process.cpu_seconds()? - cpu_before;
+    let client_cpu = runtime_cpu_seconds()? - client_cpu_before;
     progress.finish_and_clear();
     eprintln!(
         "[{name:?}] {} tips receipted in {:.1} s ({} failed{})",
@@ -273,6 +278,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         receipt_p50_ms: outcome.latency_ms(0.5),
         receipt_p99_ms: outcome.latency_ms(0.99),
         relayer_cpu_us_per_tip: intake_cpu * 1e6 / outcome.accepted.max(1) as f64,
+        client_cpu_us_per_tip: client_cpu * 1e6 / outcome.accepted.max(1) as f64,
         sequencer_lamports_per_tip: settled.sequencer_lamports as f64
             / settled.report.tips.max(1) as f64,
         settle_seconds: settled.seconds,
@@ -303,10 +309,10 @@ pub fn table(results: &BenchResults) -> String {
     if results.rows.is_empty() {
         return out;
     }
-    out.push_str("| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    out.push_str("| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | client CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in &results.rows {
         out.push_str(&format!(
-            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.1} / {} | {:.0} / {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} |\n",
+            "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {} | {:.1} | {:.1} / {} | {:.0} / {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} |\n",
             r.workload,
             r.payers,
             r.payees,
@@ -315,6 +321,7 @@ pub fn table(results: &BenchResults) -> String {
             r.receipt_p50_ms,
             r.receipt_p99_ms,
             r.relayer_cpu_us_per_tip,
+            r.client_cpu_us_per_tip,
             r.settlement.transactions,
             r.settlement.tips_per_transaction,
             r.settlement.streams_per_transaction,

@@ -113,18 +113,7 @@ impl RelayerProcess {
 
     /// CPU time the process has used, seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the parenthesised command name; utime and stime are 14 and 15.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .context("malformed /proc stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-        // SAFETY: sysconf has no preconditions.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        Ok(ticks / per_second)
+        stat_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// Peak resident memory, MiB.
@@ -194,4 +183,35 @@ impl Drop for RelayerProcess {
             let _ = self.child.wait();
         }
     }
+}
+
+/// CPU seconds (user and system) used so far by this process's tokio runtime threads:
+/// in the benchmark, the simulated clients, apart from the in-process validator's
+/// threads (which have names of their own).
+pub fn runtime_cpu_seconds() -> anyhow::Result<f64> {
+    let mut seconds = 0.0;
+    for task in std::fs::read_dir("/proc/self/task")? {
+        let task = task?.path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        if name.trim() == "tokio-rt-worker" {
+            seconds += stat_cpu_seconds(&task.join("stat").to_string_lossy())?;
+        }
+    }
+    Ok(seconds)
+}
+
+/// Utime plus stime of a `/proc/.../stat` file, seconds.
+fn stat_cpu_seconds(path: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(path)?;
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("malformed /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok(ticks / per_second)
 }

@@ -2,6 +2,9 @@
 //! transaction, so one fsync acknowledges many tips; each caller is answered only
 //! after the commit. If a group fails, its states are retried one by one so that one
 //! bad state cannot fail the others.
+//!
+//! Each statement is a round trip to the database's worker, so a group's tips are
+//! inserted by a few multi-row statements rather than one statement per tip.
 
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
@@ -60,15 +63,22 @@ async fn write_in_transaction(
     let mut tx = sqlx::Connection::begin(conn).await?;
     let mut written = Vec::with_capacity(requests.len());
     for request in requests {
-        written.push(write_one(&mut tx, &request.accepted).await?);
+        written.push(write_state(&mut tx, &request.accepted).await?);
     }
+    let tips: Vec<&Accepted> = requests
+        .iter()
+        .zip(&written)
+        .filter(|(_, written)| **written)
+        .map(|(request, _)| &request.accepted)
+        .collect();
+    insert_tips(&mut tx, &tips).await?;
     tx.commit().await?;
     Ok(written)
 }
 
-/// Writes one state and its tip if the stored seq is still `previous_seq`; false (and
-/// nothing written) if another state won.
-async fn write_one(tx: &mut AnyConnection, accepted: &Accepted) -> StoreResult<bool> {
+/// Writes one state if the stored seq is still `previous_seq`; false (and nothing
+/// written) if another state won.
+async fn write_state(tx: &mut AnyConnection, accepted: &Accepted) -> StoreResult<bool> {
     let state = &accepted.receipted.signed.state;
     let tab = state.tab.to_string();
     let slot = i64::from(state.slot);
@@ -117,23 +127,54 @@ async fn write_one(tx: &mut AnyConnection, accepted: &Accepted) -> StoreResult<b
         .await?
         .rows_affected(),
     };
-    if written != 1 {
-        return Ok(false);
+    Ok(written == 1)
+}
+
+/// Rows per multi-row tips insert, largest first: a group is inserted in at most one
+/// statement per size, and each size is prepared once.
+const TIP_ROWS: [usize; 10] = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/// Inserts the tips of the states written in this transaction.
+async fn insert_tips(tx: &mut AnyConnection, tips: &[&Accepted]) -> StoreResult<()> {
+    let mut rest = tips;
+    for rows in TIP_ROWS {
+        while rest.len() >= rows {
+            let (chunk, remaining) = rest.split_at(rows);
+            rest = remaining;
+            let sql = insert_tips_sql(rows);
+            let mut query = sqlx::query(&sql);
+            for accepted in chunk {
+                let state = &accepted.receipted.signed.state;
+                let (payee, amount) = accepted.tip;
+                query = query
+                    .bind(state.tab.to_string())
+                    .bind(state.incarnation as i64)
+                    .bind(i64::from(state.slot))
+                    .bind(state.epoch as i64)
+                    .bind(i64::from(state.seq))
+                    .bind(payee.to_string())
+                    .bind(amount as i64)
+                    .bind(accepted.at_ms);
+            }
+            query.execute(&mut *tx).await?;
+        }
     }
-    let (payee, amount) = accepted.tip;
-    sqlx::query(
+    Ok(())
+}
+
+fn insert_tips_sql(rows: usize) -> String {
+    const COLUMNS: usize = 8;
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let placeholders: Vec<String> = (1..=COLUMNS)
+                .map(|column| format!("${}", row * COLUMNS + column))
+                .collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    format!(
         "INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES {}",
+        values.join(", ")
     )
-    .bind(&tab)
-    .bind(state.incarnation as i64)
-    .bind(slot)
-    .bind(state.epoch as i64)
-    .bind(i64::from(state.seq))
-    .bind(payee.to_string())
-    .bind(amount as i64)
-    .bind(accepted.at_ms)
-    .execute(&mut *tx)
-    .await?;
-    Ok(true)
 }
