@@ -309,7 +309,7 @@ pub fn table(results: &BenchResults) -> String {
     if results.rows.is_empty() {
         return out;
     }
-    out.push_str("| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | client CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    out.push_str("| workload | payers | payees | tips | receipted tips/s | receipt p50 ms | receipt p99 ms | relayer CPU µs/tip | client CPU µs/tip | txs | tips/tx | streams/tx (mean / max) | tx bytes (mean / max) | accounts max | CU/stream | fee lamports/tip | sequencer lamports/tip | settle s | relayer peak RSS MiB | payouts match chain |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in &results.rows {
         out.push_str(&format!(
             "| {:?} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {} | {:.1} | {:.1} / {} | {:.0} / {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} |\n",

@@ -185,16 +185,21 @@ impl Drop for RelayerProcess {
     }
 }
 
-/// CPU seconds (user and system) used so far by this process's tokio runtime threads:
-/// in the benchmark, the simulated clients, apart from the in-process validator's
-/// threads (which have names of their own).
+/// CPU seconds (user and system) used so far by this process's live tokio runtime
+/// threads: in the benchmark, the simulated clients, apart from the in-process
+/// validator's threads (which have names of their own). Threads that have exited are
+/// not counted, so a difference of two readings is a lower bound.
 pub fn runtime_cpu_seconds() -> anyhow::Result<f64> {
     let mut seconds = 0.0;
     for task in std::fs::read_dir("/proc/self/task")? {
         let task = task?.path();
         let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        // A thread that has exited since the listing (an idle blocking-pool thread)
+        // has no stat left to read; its time is no longer counted.
         if name.trim() == "tokio-rt-worker" {
-            seconds += stat_cpu_seconds(&task.join("stat").to_string_lossy())?;
+            if let Ok(thread) = stat_cpu_seconds(&task.join("stat").to_string_lossy()) {
+                seconds += thread;
+            }
         }
     }
     Ok(seconds)
