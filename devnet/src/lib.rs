@@ -214,23 +214,28 @@ impl Devnet {
     }
 }
 
-/// Agave's banking-stage scheduler polls for transactions without sleeping for as long
-/// as its validator leads, and a one-node validator always leads: it would take a
-/// whole core from the relayer and clients beside it. At the lowest priority it runs
-/// on what they leave and still schedules every transaction.
+/// Two of Agave's threads never rest in a one-node validator: the banking-stage
+/// scheduler polls for transactions without sleeping for as long as its validator
+/// leads (and a one-node validator always leads), and the repair service looks for
+/// missing shreds every millisecond. Together they took more than a core from the
+/// relayer and clients beside them, even at nice 19. Under `SCHED_IDLE` they run only
+/// on a core nobody else wants; the scheduler still schedules every transaction, and
+/// one node has nothing to repair.
 fn deprioritize_busy_threads() {
-    const BUSY: &[&str] = &["solBnkTxSched"];
+    const BUSY: &[&str] = &["solBnkTxSched", "solRepairSvc"];
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return;
     };
     for task in tasks.flatten() {
         let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::id_t>() else {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() else {
             continue;
         };
         if BUSY.contains(&comm.trim()) {
-            // SAFETY: setpriority reads only its arguments; a tid names one thread.
-            unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, 19) };
+            let idle = libc::sched_param { sched_priority: 0 };
+            // SAFETY: sched_setscheduler reads only its arguments; a tid names one
+            // thread, and lowering a thread's own process's priority needs no rights.
+            unsafe { libc::sched_setscheduler(tid, libc::SCHED_IDLE, &idle) };
         }
     }
 }

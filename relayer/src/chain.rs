@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use micropay_interface::state::{AccountLayout, Config, Tab};
-use solana_client::{nonblocking::rpc_client::RpcClient, rpc_config::RpcSimulateTransactionConfig};
+use solana_client::{
+    nonblocking::rpc_client::RpcClient,
+    rpc_config::{RpcAccountInfoConfig, RpcSimulateTransactionConfig, UiAccountEncoding},
+};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_sdk::{
@@ -98,15 +101,32 @@ fn rpc<E: std::fmt::Display>(error: E) -> ChainError {
 #[async_trait]
 impl Chain for RpcChain {
     async fn accounts(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
+        // Plain base64, not the client's default zstd: the accounts read are a few
+        // hundred bytes, and a zstd decoder set up per account cost intake more CPU
+        // than the rest of the read.
+        let config = RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.client.commitment()),
+            data_slice: None,
+            min_context_slot: None,
+        };
         let mut out = Vec::with_capacity(keys.len());
         // The RPC caps getMultipleAccounts at 100 keys.
         for chunk in keys.chunks(100) {
-            out.extend(
-                self.client
-                    .get_multiple_accounts(chunk)
-                    .await
-                    .map_err(rpc)?,
-            );
+            let accounts = self
+                .client
+                .get_multiple_ui_accounts_with_config(chunk, config.clone())
+                .await
+                .map_err(rpc)?
+                .value;
+            for account in accounts {
+                out.push(match account {
+                    Some(account) => Some(account.to_account().ok_or_else(|| {
+                        ChainError::Rpc("an account's data did not decode".into())
+                    })?),
+                    None => None,
+                });
+            }
         }
         Ok(out)
     }
@@ -139,10 +159,11 @@ impl Chain for RpcChain {
 
     async fn unix_time(&self) -> ChainResult<i64> {
         let clock = self
-            .client
-            .get_account(&solana_sdk::sysvar::clock::ID)
-            .await
-            .map_err(rpc)?;
+            .accounts(&[solana_sdk::sysvar::clock::ID])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| ChainError::Rpc("the clock sysvar is missing".into()))?;
         let clock: solana_sdk::clock::Clock = bincode::deserialize(&clock.data).map_err(rpc)?;
         Ok(clock.unix_timestamp)
     }

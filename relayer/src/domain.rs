@@ -29,6 +29,20 @@ pub struct EpochKey {
     pub epoch: u64,
 }
 
+impl EpochKey {
+    /// The epoch `state` belongs to.
+    pub fn of(state: &StreamState) -> Self {
+        Self {
+            stream: StreamKey {
+                tab: state.tab,
+                slot: state.slot,
+            },
+            incarnation: state.incarnation,
+            epoch: state.epoch,
+        }
+    }
+}
+
 /// The newest receipted state of one stream epoch, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEpoch {
@@ -55,11 +69,7 @@ impl StoredEpoch {
     }
 
     pub fn key(&self) -> EpochKey {
-        EpochKey {
-            stream: self.stream(),
-            incarnation: self.state().incarnation,
-            epoch: self.state().epoch,
-        }
+        EpochKey::of(self.state())
     }
 
     /// Still to be paid on chain, in full or in part.
@@ -76,6 +86,12 @@ pub struct Accepted {
     pub previous_seq: Option<u32>,
     pub tip: (Pubkey, u64),
     pub at_ms: i64,
+}
+
+impl Accepted {
+    pub fn state(&self) -> &StreamState {
+        &self.receipted.signed.state
+    }
 }
 
 /// A settlement transaction as recorded before it was sent, with the epochs it

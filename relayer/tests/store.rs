@@ -1,8 +1,9 @@
 //! One test suite, run against both storage backends: SQLite (always) and PostgreSQL
 //! (at `MICROPAY_TEST_POSTGRES_URL`; `./scripts/test` starts a server and requires it).
 
-use std::sync::Arc;
+use std::{pin::Pin, sync::Arc};
 
+use futures_util::future::MaybeDone;
 use micropay_api::{SettlementStatus, StatusTotals};
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use micropay_relayer::{
@@ -88,14 +89,7 @@ async fn epochs_stored(store: &SqlStore) -> u64 {
 }
 
 fn key(state: &StreamState) -> EpochKey {
-    EpochKey {
-        stream: StreamKey {
-            tab: state.tab,
-            slot: state.slot,
-        },
-        incarnation: state.incarnation,
-        epoch: state.epoch,
-    }
+    EpochKey::of(state)
 }
 
 async fn suite(store: Arc<SqlStore>) {
@@ -366,7 +360,8 @@ async fn suite(store: Arc<SqlStore>) {
         big.entry_list()
     );
 
-    group_commit(store, &keys).await;
+    group_commit(store.clone(), &keys).await;
+    chains_in_one_group(store, &keys).await;
 }
 
 /// Many concurrent accepts share commits; for each stream exactly one of several
@@ -405,6 +400,60 @@ async fn group_commit(store: Arc<SqlStore>, keys: &Keys) {
     }
 }
 
+/// Several states of one epoch queued together are written as if one by one in the
+/// order they came: each later state sees the one before it written, and a stale
+/// state between them is refused.
+async fn chains_in_one_group(store: Arc<SqlStore>, keys: &Keys) {
+    let payee = Pubkey::new_unique();
+    let tabs: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
+    let mut queued = Vec::new();
+    let mut expected = Vec::new();
+    for tab in &tabs {
+        let first = StreamState::new(*tab, 1, 0, 0, 0).tip(payee, 1).unwrap();
+        let second = first.tip(payee, 2).unwrap();
+        let stale = first.tip(payee, 5).unwrap();
+        let third = second.tip(payee, 3).unwrap();
+        for (state, previous, tip, wins) in [
+            (&first, None, 1, true),
+            (&second, Some(1), 2, true),
+            (&stale, Some(1), 5, false),
+            (&third, Some(2), 3, true),
+        ] {
+            queued.push(MaybeDone::Future(store.accept(keys.accepted(
+                state,
+                previous,
+                (payee, tip),
+                9_500,
+            ))));
+            expected.push(wins);
+        }
+    }
+    // The first poll queues a state: all are queued in order before any is awaited.
+    for accept in &mut queued {
+        let _ = futures_util::poll!(Pin::new(accept));
+    }
+    let mut written = Vec::new();
+    for mut accept in queued {
+        (&mut accept).await;
+        written.push(Pin::new(&mut accept).take_output().unwrap().unwrap());
+    }
+    assert_eq!(written, expected);
+    for tab in &tabs {
+        let third = StreamState::new(*tab, 1, 0, 0, 0)
+            .tip(payee, 1)
+            .and_then(|s| s.tip(payee, 2))
+            .and_then(|s| s.tip(payee, 3))
+            .unwrap();
+        let stored = store.latest(&key(&third).stream).await.unwrap().unwrap();
+        assert_eq!(stored.receipted, keys.receipted(third.clone()));
+        assert_eq!(
+            store.entries_at(&key(&third), 2).await.unwrap(),
+            vec![(payee, 3)],
+            "the stale state's tip is not recorded"
+        );
+    }
+}
+
 #[tokio::test]
 async fn sqlite_backend() {
     let dir = tempfile::tempdir().unwrap();
@@ -412,7 +461,7 @@ async fn sqlite_backend() {
     suite(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Reopening runs no migration twice, and everything acknowledged is there.
     let reopened = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(epochs_stored(&reopened).await, 5 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64);
 
     let upgraded = format!("sqlite://{}", dir.path().join("previous.db").display());
     from_the_previous_schema(&upgraded, "sqlite").await;
@@ -444,7 +493,7 @@ async fn postgres_backend() {
     let database_url = format!("{base}/{database}");
     suite(Arc::new(SqlStore::connect(&database_url).await.unwrap())).await;
     let reopened = SqlStore::connect(&database_url).await.unwrap();
-    assert_eq!(epochs_stored(&reopened).await, 5 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64);
     drop(reopened);
     admin
         .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())

@@ -23,7 +23,7 @@ static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
+pub(super) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -57,12 +57,18 @@ impl SqlStore {
             AnyPoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(30))
+                // A connection to a local file cannot go stale, and the test is one more
+                // hop to the connection's worker thread per use.
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // A group's multi-row statements keep statement journals;
+                            // in memory they cost no file writes.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
                         }
                         Ok(())
                     })
@@ -82,7 +88,7 @@ impl SqlStore {
             Backend::Sqlite => options(4).connect(&url).await?,
             Backend::Postgres => pool.clone(),
         };
-        let accepts = writer::spawn(pool.clone());
+        let accepts = writer::spawn(pool.clone(), backend);
         Ok(Self {
             backend,
             pool,

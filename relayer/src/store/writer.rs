@@ -3,14 +3,27 @@
 //! after the commit. If a group fails, its states are retried one by one so that one
 //! bad state cannot fail the others.
 //!
-//! Each statement is a round trip to the database's worker, so a group's tips are
-//! inserted by a few multi-row statements rather than one statement per tip.
+//! A group is written by a few multi-row statements (its states, then their tips), not
+//! one per state or tip. On SQLite they go as one script, `BEGIN` to `COMMIT`: sqlx runs
+//! each SQLite command on a worker thread of its own, and each command is a hop there
+//! and back that cost about a millisecond when the cores were busy, more than the
+//! writing itself (docs/adr/0008).
 
-use sqlx::{AnyConnection, AnyPool};
+use std::{collections::HashMap, fmt::Write};
+
+use sqlx::{
+    any::{AnyArguments, AnyRow},
+    query::Query,
+    Any, AnyConnection, AnyPool, Row,
+};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{codec::encode_entries, sql::discard, StoreResult};
-use crate::domain::Accepted;
+use super::{
+    codec::encode_entries,
+    sql::{discard, Backend},
+    StoreError, StoreResult,
+};
+use crate::domain::{Accepted, EpochKey};
 
 /// Most states committed in one transaction.
 pub const GROUP_COMMIT_MAX: usize = 512;
@@ -20,16 +33,20 @@ pub struct AcceptRequest {
     pub reply: oneshot::Sender<StoreResult<bool>>,
 }
 
-pub fn spawn(pool: AnyPool) -> mpsc::Sender<AcceptRequest> {
+pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::Sender<AcceptRequest> {
     let (sender, requests) = mpsc::channel(4 * GROUP_COMMIT_MAX);
-    tokio::spawn(group_commit(pool, requests));
+    tokio::spawn(group_commit(pool, backend, requests));
     sender
 }
 
-async fn group_commit(pool: AnyPool, mut requests: mpsc::Receiver<AcceptRequest>) {
+async fn group_commit(
+    pool: AnyPool,
+    backend: Backend,
+    mut requests: mpsc::Receiver<AcceptRequest>,
+) {
     let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
     while requests.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
-        match write_all(&pool, &group).await {
+        match write_all(&pool, backend, &group).await {
             Ok(written) => {
                 for (request, written) in group.drain(..).zip(written) {
                     let _ = request.reply.send(Ok(written));
@@ -37,7 +54,7 @@ async fn group_commit(pool: AnyPool, mut requests: mpsc::Receiver<AcceptRequest>
             }
             Err(_) => {
                 for request in group.drain(..) {
-                    let result = write_all(&pool, std::slice::from_ref(&request))
+                    let result = write_all(&pool, backend, std::slice::from_ref(&request))
                         .await
                         .map(|written| written[0]);
                     let _ = request.reply.send(result);
@@ -47,134 +64,259 @@ async fn group_commit(pool: AnyPool, mut requests: mpsc::Receiver<AcceptRequest>
     }
 }
 
-async fn write_all(pool: &AnyPool, requests: &[AcceptRequest]) -> StoreResult<Vec<bool>> {
+/// Writes `requests` in one transaction; which of them were written (false: another
+/// state of the epoch won, or the epoch is no longer open).
+async fn write_all(
+    pool: &AnyPool,
+    backend: Backend,
+    requests: &[AcceptRequest],
+) -> StoreResult<Vec<bool>> {
     let mut conn = pool.acquire().await?;
-    let written = write_in_transaction(&mut conn, requests).await;
+    let statements = plan(requests);
+    // SQLite takes the group as one script, BEGIN to COMMIT; PostgreSQL takes one
+    // statement with parameters per command.
+    let rows = match backend {
+        Backend::Sqlite => run_script(&mut conn, &statements, requests).await,
+        Backend::Postgres => run_in_transaction(&mut conn, &statements, requests).await,
+    };
+    let written = rows.and_then(|rows| written_states(requests, &rows));
     if written.is_err() {
         discard(&mut conn);
     }
     written
 }
 
-async fn write_in_transaction(
+async fn run_script(
     conn: &mut AnyConnection,
+    statements: &[Statement],
     requests: &[AcceptRequest],
-) -> StoreResult<Vec<bool>> {
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let mut written = Vec::with_capacity(requests.len());
-    for request in requests {
-        written.push(write_state(&mut tx, &request.accepted).await?);
+) -> StoreResult<Vec<AnyRow>> {
+    let mut script = String::from("BEGIN IMMEDIATE;\n");
+    for statement in statements {
+        script.push_str(&statement.sql(Backend::Sqlite));
+        script.push_str(";\n");
     }
-    let tips: Vec<&Accepted> = requests
-        .iter()
-        .zip(&written)
-        .filter(|(_, written)| **written)
-        .map(|(request, _)| &request.accepted)
-        .collect();
-    insert_tips(&mut tx, &tips).await?;
+    script.push_str("COMMIT;");
+    let mut query = sqlx::query(&script);
+    for statement in statements {
+        query = statement.bind(query, requests);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+async fn run_in_transaction(
+    conn: &mut AnyConnection,
+    statements: &[Statement],
+    requests: &[AcceptRequest],
+) -> StoreResult<Vec<AnyRow>> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut rows = Vec::new();
+    for statement in statements {
+        let sql = statement.sql(Backend::Postgres);
+        rows.extend(
+            statement
+                .bind(sqlx::query(&sql), requests)
+                .fetch_all(&mut *tx)
+                .await?,
+        );
+    }
     tx.commit().await?;
+    Ok(rows)
+}
+
+/// Marks the states whose signatures the statements returned, each signature once
+/// and in arrival order: of two identical states only the first can have been
+/// written.
+fn written_states(requests: &[AcceptRequest], rows: &[AnyRow]) -> StoreResult<Vec<bool>> {
+    let mut by_signature: HashMap<[u8; 64], Vec<usize>> = HashMap::new();
+    for (at, request) in requests.iter().enumerate().rev() {
+        by_signature
+            .entry(request.accepted.receipted.signed.signature)
+            .or_default()
+            .push(at);
+    }
+    let mut written = vec![false; requests.len()];
+    for row in rows {
+        let signature: Vec<u8> = row.try_get(0)?;
+        let at = <[u8; 64]>::try_from(signature.as_slice())
+            .ok()
+            .and_then(|signature| by_signature.get_mut(&signature)?.pop())
+            .ok_or_else(|| StoreError::Corrupt("wrote a state not asked for".into()))?;
+        written[at] = true;
+    }
     Ok(written)
 }
 
-/// Writes one state if the stored seq is still `previous_seq`; false (and nothing
-/// written) if another state won.
-async fn write_state(tx: &mut AnyConnection, accepted: &Accepted) -> StoreResult<bool> {
-    let state = &accepted.receipted.signed.state;
-    let tab = state.tab.to_string();
-    let slot = i64::from(state.slot);
-    let written = match accepted.previous_seq {
-        None => sqlx::query(
-            "INSERT INTO stream_epochs
-                (tab, incarnation, slot, epoch, seq, fee_bps, total, entries, signature,
-                 receipt, status, opened_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $11)
-             ON CONFLICT (tab, incarnation, slot, epoch) DO NOTHING",
-        )
-        .bind(&tab)
-        .bind(state.incarnation as i64)
-        .bind(slot)
-        .bind(state.epoch as i64)
-        .bind(i64::from(state.seq))
-        .bind(i64::from(state.fee_bps))
-        .bind(state.total() as i64)
-        .bind(encode_entries(state))
-        .bind(accepted.receipted.signed.signature.to_vec())
-        .bind(accepted.receipted.receipt.to_vec())
-        .bind(accepted.at_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
-        Some(previous) => sqlx::query(
-            "UPDATE stream_epochs
-             SET seq = $1, fee_bps = $2, total = $3, entries = $4, signature = $5,
-                 receipt = $6, updated_at = $7
-             WHERE tab = $8 AND incarnation = $9 AND slot = $10 AND epoch = $11 AND seq = $12
-               AND status = 'open'",
-        )
-        .bind(i64::from(state.seq))
-        .bind(i64::from(state.fee_bps))
-        .bind(state.total() as i64)
-        .bind(encode_entries(state))
-        .bind(accepted.receipted.signed.signature.to_vec())
-        .bind(accepted.receipted.receipt.to_vec())
-        .bind(accepted.at_ms)
-        .bind(&tab)
-        .bind(state.incarnation as i64)
-        .bind(slot)
-        .bind(state.epoch as i64)
-        .bind(i64::from(previous))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
-    };
-    Ok(written == 1)
+/// Most rows in one statement: within SQLite's limit on one statement's parameters
+/// (32,766).
+const MAX_ROWS: usize = GROUP_COMMIT_MAX;
+
+/// One multi-row statement over the states at these positions of the group.
+enum Statement {
+    /// The first state of each epoch, unless one is already stored.
+    Open(Vec<usize>),
+    /// A later state of each epoch, if the stored one is still the state it follows
+    /// and the epoch is open.
+    Advance(Vec<usize>),
+    /// The tips of those states that are now stored.
+    Tips(Vec<usize>),
 }
 
-/// Rows per multi-row tips insert, largest first: a group is inserted in at most one
-/// statement per size, and each size is prepared once.
-const TIP_ROWS: [usize; 10] = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
-
-/// Inserts the tips of the states written in this transaction.
-async fn insert_tips(tx: &mut AnyConnection, tips: &[&Accepted]) -> StoreResult<()> {
-    let mut rest = tips;
-    for rows in TIP_ROWS {
-        while rest.len() >= rows {
-            let (chunk, remaining) = rest.split_at(rows);
-            rest = remaining;
-            let sql = insert_tips_sql(rows);
-            let mut query = sqlx::query(&sql);
-            for accepted in chunk {
-                let state = &accepted.receipted.signed.state;
-                let (payee, amount) = accepted.tip;
-                query = query
-                    .bind(state.tab.to_string())
-                    .bind(state.incarnation as i64)
-                    .bind(i64::from(state.slot))
-                    .bind(state.epoch as i64)
-                    .bind(i64::from(state.seq))
-                    .bind(payee.to_string())
-                    .bind(amount as i64)
-                    .bind(accepted.at_ms);
-            }
-            query.execute(&mut *tx).await?;
+/// The statements that write the group as if state by state in arrival order. The
+/// group is split into waves in which no epoch appears twice, so that one statement
+/// writes a whole wave and a state that follows another of its epoch sees that one
+/// written (or refused) first.
+fn plan(requests: &[AcceptRequest]) -> Vec<Statement> {
+    let mut seen: HashMap<EpochKey, usize> = HashMap::with_capacity(requests.len());
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (at, request) in requests.iter().enumerate() {
+        let earlier = seen
+            .entry(EpochKey::of(request.accepted.state()))
+            .or_default();
+        if *earlier == waves.len() {
+            waves.push(Vec::new());
+        }
+        waves[*earlier].push(at);
+        *earlier += 1;
+    }
+    let mut statements = Vec::new();
+    for wave in waves {
+        let (opening, advancing): (Vec<usize>, Vec<usize>) = wave
+            .iter()
+            .partition(|&&at| requests[at].accepted.previous_seq.is_none());
+        for chunk in opening.chunks(MAX_ROWS) {
+            statements.push(Statement::Open(chunk.to_vec()));
+        }
+        for chunk in advancing.chunks(MAX_ROWS) {
+            statements.push(Statement::Advance(chunk.to_vec()));
+        }
+        for chunk in wave.chunks(MAX_ROWS) {
+            statements.push(Statement::Tips(chunk.to_vec()));
         }
     }
-    Ok(())
+    statements
 }
 
-fn insert_tips_sql(rows: usize) -> String {
-    const COLUMNS: usize = 8;
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let placeholders: Vec<String> = (1..=COLUMNS)
-                .map(|column| format!("${}", row * COLUMNS + column))
-                .collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect();
-    format!(
-        "INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
-         VALUES {}",
-        values.join(", ")
-    )
+/// The columns of `v`, one row per state, in [`Statement::bind`]'s order.
+const STATE_ROWS: &str = "v (v_tab, v_incarnation, v_slot, v_epoch, v_previous_seq, v_seq,
+    v_fee_bps, v_total, v_entries, v_signature, v_receipt, v_at)";
+const STATE_COLUMNS: usize = 12;
+
+/// The columns of `t`, one row per tip, in [`Statement::bind`]'s order.
+const TIP_ROWS: &str =
+    "t (t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_signature, t_payee, t_amount, t_at)";
+const TIP_COLUMNS: usize = 9;
+
+impl Statement {
+    fn positions(&self) -> &[usize] {
+        match self {
+            Self::Open(at) | Self::Advance(at) | Self::Tips(at) => at,
+        }
+    }
+
+    /// The statement in `backend`'s SQL. The state statements return the signature of
+    /// each state they wrote.
+    fn sql(&self, backend: Backend) -> String {
+        let rows = self.positions().len();
+        match self {
+            Self::Open(_) => format!(
+                "WITH {STATE_ROWS} AS (VALUES {})
+                 INSERT INTO stream_epochs
+                     (tab, incarnation, slot, epoch, seq, fee_bps, total, entries, signature,
+                      receipt, status, opened_at, updated_at)
+                 SELECT v_tab, v_incarnation, v_slot, v_epoch, v_seq, v_fee_bps, v_total,
+                        v_entries, v_signature, v_receipt, 'open', v_at, v_at
+                 FROM v WHERE true
+                 ON CONFLICT (tab, incarnation, slot, epoch) DO NOTHING
+                 RETURNING signature",
+                values_sql(backend, rows, STATE_COLUMNS)
+            ),
+            Self::Advance(_) => format!(
+                "WITH {STATE_ROWS} AS (VALUES {})
+                 UPDATE stream_epochs
+                 SET seq = v_seq, fee_bps = v_fee_bps, total = v_total, entries = v_entries,
+                     signature = v_signature, receipt = v_receipt, updated_at = v_at
+                 FROM v
+                 WHERE tab = v_tab AND incarnation = v_incarnation AND slot = v_slot
+                   AND epoch = v_epoch AND seq = v_previous_seq AND status = 'open'
+                 RETURNING signature",
+                values_sql(backend, rows, STATE_COLUMNS)
+            ),
+            // A state is stored now if and only if this wave wrote it (or an identical
+            // one before it, whose tip is this one's).
+            Self::Tips(_) => format!(
+                "WITH {TIP_ROWS} AS (VALUES {})
+                 INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
+                 SELECT t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_payee, t_amount, t_at
+                 FROM t JOIN stream_epochs
+                   ON tab = t_tab AND incarnation = t_incarnation AND slot = t_slot
+                  AND epoch = t_epoch AND seq = t_seq AND signature = t_signature
+                 WHERE true
+                 ON CONFLICT DO NOTHING",
+                values_sql(backend, rows, TIP_COLUMNS)
+            ),
+        }
+    }
+
+    fn bind<'q>(
+        &self,
+        mut query: Query<'q, Any, AnyArguments<'q>>,
+        requests: &[AcceptRequest],
+    ) -> Query<'q, Any, AnyArguments<'q>> {
+        for &at in self.positions() {
+            let accepted = &requests[at].accepted;
+            let state = accepted.state();
+            let signature = accepted.receipted.signed.signature.to_vec();
+            query = query
+                .bind(state.tab.to_string())
+                .bind(state.incarnation as i64)
+                .bind(i64::from(state.slot))
+                .bind(state.epoch as i64);
+            query = match self {
+                Self::Open(_) | Self::Advance(_) => query
+                    .bind(accepted.previous_seq.map(i64::from))
+                    .bind(i64::from(state.seq))
+                    .bind(i64::from(state.fee_bps))
+                    .bind(state.total() as i64)
+                    .bind(encode_entries(state))
+                    .bind(signature)
+                    .bind(accepted.receipted.receipt.to_vec())
+                    .bind(accepted.at_ms),
+                Self::Tips(_) => {
+                    let (payee, amount) = accepted.tip;
+                    query
+                        .bind(i64::from(state.seq))
+                        .bind(signature)
+                        .bind(payee.to_string())
+                        .bind(amount as i64)
+                        .bind(accepted.at_ms)
+                }
+            };
+        }
+        query
+    }
+}
+
+/// `(…), (…), …`: `rows` rows of `columns` parameters each. SQLite's are anonymous (`?`,
+/// bound in order across a script): it looks a named one up by a linear search on
+/// every bind, quadratic in a statement's parameters. PostgreSQL's are `$1`, `$2`, ….
+fn values_sql(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 7);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 1..=columns {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let number = row * columns + column;
+                    write!(sql, "${number}").expect("writing to a String");
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
