@@ -88,10 +88,6 @@ async fn epochs_stored(store: &SqlStore) -> u64 {
     totals.epochs.iter().map(|t| t.epochs).sum()
 }
 
-fn key(state: &StreamState) -> EpochKey {
-    EpochKey::of(state)
-}
-
 async fn suite(store: Arc<SqlStore>) {
     let keys = Keys::new();
     let tab = Pubkey::new_unique();
@@ -130,7 +126,7 @@ async fn suite(store: Arc<SqlStore>) {
     assert_eq!(store.pending().await.unwrap().len(), 1);
 
     // Any earlier state of the epoch can be rebuilt (what a top-up names as settled).
-    let k7 = key(&s2);
+    let k7 = EpochKey::of(&s2);
     assert_eq!(store.entries_at(&k7, 1).await.unwrap(), s1.entry_list());
     assert_eq!(store.entries_at(&k7, 2).await.unwrap(), s2.entry_list());
 
@@ -198,7 +194,7 @@ async fn suite(store: Arc<SqlStore>) {
     );
     assert!(
         !store
-            .lease(&[key(&next)], "a", 6_000, 66_000)
+            .lease(&[EpochKey::of(&next)], "a", 6_000, 66_000)
             .await
             .unwrap()[0],
         "open epochs are not leased"
@@ -356,7 +352,7 @@ async fn suite(store: Arc<SqlStore>) {
         .unwrap();
     assert_eq!(stored.receipted, big_accepted.receipted);
     assert_eq!(
-        store.entries_at(&key(&big), 1).await.unwrap(),
+        store.entries_at(&EpochKey::of(&big), 1).await.unwrap(),
         big.entry_list()
     );
 
@@ -444,10 +440,14 @@ async fn chains_in_one_group(store: Arc<SqlStore>, keys: &Keys) {
             .and_then(|s| s.tip(payee, 2))
             .and_then(|s| s.tip(payee, 3))
             .unwrap();
-        let stored = store.latest(&key(&third).stream).await.unwrap().unwrap();
+        let stored = store
+            .latest(&EpochKey::of(&third).stream)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.receipted, keys.receipted(third.clone()));
         assert_eq!(
-            store.entries_at(&key(&third), 2).await.unwrap(),
+            store.entries_at(&EpochKey::of(&third), 2).await.unwrap(),
             vec![(payee, 3)],
             "the stale state's tip is not recorded"
         );
@@ -594,7 +594,7 @@ async fn from_the_previous_schema(url: &str, backend: &str) {
     assert_eq!(latest.status, StreamStatus::Settled);
     assert_eq!(latest.settle_tx, Some(tx.signatures[0]));
     assert_eq!(
-        store.entries_at(&key(&state), 1).await.unwrap(),
+        store.entries_at(&EpochKey::of(&state), 1).await.unwrap(),
         state.entry_list()
     );
     let settlements = store.settlements(0, 10).await.unwrap();

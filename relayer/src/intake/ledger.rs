@@ -126,12 +126,12 @@ impl Ledger {
     }
 
     async fn write_ended(&self, accepted: &Accepted, written: &StoreResult<bool>) {
-        let state = &accepted.receipted.signed.state;
+        let state = accepted.state();
         let mut stripe = self.stripe(&state.tab).lock().await;
         let Some(entry) = stripe.get_mut(&state.tab) else {
             return;
         };
-        let key = as_stored(accepted, None).key();
+        let key = EpochKey::of(state);
         if let Some(at) = entry
             .writing
             .iter()
