@@ -17,8 +17,8 @@ pub use status::{
     PayeeSummary, RelayerStatus, SettlementStatus, SettlementView, Settlements, StatusTotals,
 };
 pub use types::{
-    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson, StreamStateJson,
-    StreamStatus, StreamView, WireError,
+    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson, StateReceipt,
+    StreamStateJson, StreamStatus, StreamView, WireError,
 };
 
 /// Route templates (axum syntax) and the paths clients request.

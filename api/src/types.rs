@@ -197,6 +197,38 @@ impl ReceiptJson {
     }
 }
 
+/// The answer to a submitted state: the sequencer's `MPR2` signature over it. The
+/// submitter holds the state, so the answer does not echo it; everyone else gets the
+/// state with its receipt ([`ReceiptJson`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateReceipt {
+    pub receipt: String,
+    /// The sequencer whose key signed `receipt`.
+    pub sequencer: String,
+}
+
+impl StateReceipt {
+    pub fn new(receipt: &[u8; 64], sequencer: &Address) -> Self {
+        Self {
+            receipt: base58(receipt),
+            sequencer: sequencer.to_string(),
+        }
+    }
+
+    /// `signed` with this receipt, and the sequencer named here. Callers check the
+    /// receipt against the sequencer they trust, not only the one named here.
+    pub fn receipting(&self, signed: SignedStream) -> Result<(Receipted, Address), WireError> {
+        Ok((
+            Receipted {
+                signed,
+                receipt: signature("receipt", &self.receipt)?,
+            },
+            address("sequencer", &self.sequencer)?,
+        ))
+    }
+}
+
 /// A stream as the relayer holds it: the state the next tip must extend, and the last
 /// receipted one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

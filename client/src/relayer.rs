@@ -5,12 +5,15 @@
 
 use std::{collections::HashSet, future::Future, hash::Hash};
 
+use bytes::Bytes;
+
 use micropay_api::{
     routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, PayeeSummary,
-    ReceiptJson, RelayerStatus, SettlementView, Settlements, SignedStreamJson, StreamView,
+    RelayerStatus, SettlementView, Settlements, SignedStreamJson, StateReceipt, StreamView,
     MAX_PAGE,
 };
 use micropay_protocol::{Receipted, SignedStream, StreamState};
+use reqwest::header::CONTENT_TYPE;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,13 @@ impl RelayerError {
             _ => None,
         }
     }
+}
+
+/// A signed state encoded for the relayer.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    url: String,
+    body: Bytes,
 }
 
 /// Attempts at a tip when another state of the stream keeps winning the race.
@@ -70,17 +80,24 @@ impl RelayerClient {
         if response.status().is_success() {
             return Ok(response.json().await?);
         }
+        Err(Self::refusal(response).await)
+    }
+
+    /// The error a relayer's non-success answer carries.
+    async fn refusal(response: reqwest::Response) -> RelayerError {
         let status = response.status();
-        let body = response.bytes().await?;
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(error) => return error.into(),
+        };
         match serde_json::from_slice::<ErrorResponse>(&body) {
-            Ok(error) => Err(RelayerError::Refused {
+            Ok(error) => RelayerError::Refused {
                 code: error.error.code,
                 message: error.error.message,
-            }),
-            Err(_) => Err(RelayerError::BadResponse(format!(
-                "{status}: {}",
-                String::from_utf8_lossy(&body)
-            ))),
+            },
+            Err(_) => {
+                RelayerError::BadResponse(format!("{status}: {}", String::from_utf8_lossy(&body)))
+            }
         }
     }
 
@@ -128,22 +145,55 @@ impl RelayerClient {
 
     /// Submits a signed state; returns it receipted, the receipt checked.
     pub async fn submit(&self, signed: &SignedStream) -> Result<Receipted, RelayerError> {
+        let answer = self.send(&self.submission(signed)).await?;
+        self.check_receipt(signed, &answer)
+    }
+
+    /// `signed` encoded for [`send`](Self::send): a load generator encodes its states
+    /// ahead of time.
+    pub fn submission(&self, signed: &SignedStream) -> Submission {
         let state = &signed.state;
-        let response = self
-            .http
-            .post(format!(
+        Submission {
+            url: format!(
                 "{}{}",
                 self.base,
                 routes::stream_states(&state.tab, state.slot)
-            ))
-            .json(&SignedStreamJson::from(signed))
+            ),
+            body: serde_json::to_vec(&SignedStreamJson::from(signed))
+                .expect("wire types serialize")
+                .into(),
+        }
+    }
+
+    /// Sends a submission and returns the relayer's answer unchecked:
+    /// [`check_receipt`](Self::check_receipt) checks it.
+    pub async fn send(&self, submission: &Submission) -> Result<Bytes, RelayerError> {
+        let response = self
+            .http
+            .post(&submission.url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(submission.body.clone())
             .send()
             .await?;
-        let json: ReceiptJson = Self::answer(response).await?;
+        if response.status().is_success() {
+            return Ok(response.bytes().await?);
+        }
+        Err(Self::refusal(response).await)
+    }
+
+    /// The relayer's `answer` to `signed`, receipted: fails unless the answer is that
+    /// state with the sequencer's receipt over it.
+    pub fn check_receipt(
+        &self,
+        signed: &SignedStream,
+        answer: &[u8],
+    ) -> Result<Receipted, RelayerError> {
+        let json: StateReceipt =
+            serde_json::from_slice(answer).map_err(|e| RelayerError::BadResponse(e.to_string()))?;
         let (receipted, _) = json
-            .to_receipted()
+            .receipting(signed.clone())
             .map_err(|e| RelayerError::BadResponse(e.to_string()))?;
-        if receipted.signed != *signed || !receipted.receipt_verifies(&self.sequencer) {
+        if !receipted.receipt_verifies(&self.sequencer) {
             return Err(RelayerError::BadResponse(
                 "the receipt is not the sequencer's for the submitted state".into(),
             ));
@@ -204,7 +254,7 @@ impl RelayerClient {
     }
 
     /// The state the stream's next tip extends, checking that `key` signs for it.
-    async fn next_state<S: Signer>(
+    pub async fn next_state<S: Signer>(
         &self,
         key: &S,
         tab: &Pubkey,

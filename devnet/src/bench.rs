@@ -22,7 +22,11 @@ use crate::{
     process::{runtime_cpu_seconds, RelayerProcess},
     report::SettlementReport,
     scenario::{Expected, Stage},
-    simulate::{self, Activity, Amount, Workload},
+    simulate::{
+        live,
+        presigned::{Presigned, Sent},
+        Activity, Amount, Outcome, Workload,
+    },
 };
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -94,8 +98,9 @@ pub struct BenchRow {
     pub receipt_p99_ms: f64,
     /// Relayer CPU time per receipted tip during intake, microseconds.
     pub relayer_cpu_us_per_tip: f64,
-    /// The simulated clients' CPU time per receipted tip during intake (signing,
-    /// HTTP, checking receipts), microseconds: what they take from the same cores.
+    /// The simulated clients' CPU time per receipted tip during intake, microseconds:
+    /// what they take from the same cores. Presigned clients only send (HTTP); the
+    /// soak's also sign and check each receipt.
     pub client_cpu_us_per_tip: f64,
     /// Everything the sequencer spent per tip, lookup tables and their rent included.
     pub sequencer_lamports_per_tip: f64,
@@ -213,6 +218,16 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     let relayer = RelayerClient::new(&process.url, stage.deployment.sequencer.pubkey());
     let sequencer_before = stage.sequencer_balance().await?;
 
+    // The throughput workloads sign ahead so that the window measures the relayer; the
+    // soak signs as it goes, as wallets do, for as long as it runs.
+    let presigned = if name == WorkloadName::Soak {
+        None
+    } else {
+        let presigned =
+            Presigned::prepare(&relayer, &stage.payers, &stage.payees, &workload).await?;
+        eprintln!("[{name:?}] {} states signed ahead", presigned.len());
+        Some(presigned)
+    };
     let progress = match workload.amount {
         Amount::Tips(tips) => ProgressBar::new(tips as u64),
         Amount::For(_) => ProgressBar::no_length(),
@@ -223,13 +238,20 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     );
     let cpu_before = process.cpu_seconds()?;
     let client_cpu_before = runtime_cpu_seconds()?;
-    let run = simulate::run(&relayer, &stage.payers, &stage.payees, &workload, &progress);
-    tokio::pin!(run);
+    let window = async {
+        match presigned {
+            Some(presigned) => Window::Unchecked(presigned.send(&relayer, &progress).await),
+            None => Window::Checked(
+                live::run(&relayer, &stage.payers, &stage.payees, &workload, &progress).await,
+            ),
+        }
+    };
+    tokio::pin!(window);
     let mut rss_mib = Vec::new();
     let mut sample = tokio::time::interval(RSS_EVERY);
-    let outcome = loop {
+    let window = loop {
         tokio::select! {
-            outcome = &mut run => break outcome,
+            window = &mut window => break window,
             _ = sample.tick() => rss_mib.push(process.rss_mib()?),
         }
     };
@@ -237,6 +259,10 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     let intake_cpu = process.cpu_seconds()? - cpu_before;
     let client_cpu = runtime_cpu_seconds()? - client_cpu_before;
     progress.finish_and_clear();
+    let outcome = match window {
+        Window::Unchecked(sent) => sent.check(&relayer),
+        Window::Checked(outcome) => outcome,
+    };
     eprintln!(
         "[{name:?}] {} tips receipted in {:.1} s ({} failed{})",
         outcome.accepted,
@@ -286,6 +312,12 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         relayer_rss_mib: rss_mib,
         settlement: settled.report,
     })
+}
+
+/// What a timed window returns: presigned clients check their receipts after it.
+enum Window {
+    Unchecked(Sent),
+    Checked(Outcome),
 }
 
 /// How often a workload samples the relayer's memory.

@@ -16,7 +16,7 @@ use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use crate::{
     report::{SettlementReport, DIRECT_TRANSFER_FEE},
     scenario::{Expected, Stage},
-    simulate::{self, Activity, Amount, Workload},
+    simulate::{live, Activity, Amount, Workload},
     Deployment, Devnet, Payer,
 };
 
@@ -151,7 +151,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         max_tip,
         seed: 7,
     };
-    let outcome = simulate::run(&relayer, &stage.payers, &stage.payees, &workload, &progress).await;
+    let outcome = live::run(&relayer, &stage.payers, &stage.payees, &workload, &progress).await;
     progress.finish_and_clear();
     if let Some(error) = &outcome.first_error {
         anyhow::bail!("{} tip(s) failed; the first: {error}", outcome.failed);

@@ -20,8 +20,8 @@ use axum::{
     Json, Router,
 };
 use micropay_api::{
-    routes, x402, ErrorCode, ErrorResponse, Health, ReceiptJson, SignedStreamJson, StreamStateJson,
-    StreamView, MAX_BODY_BYTES,
+    routes, x402, ErrorCode, ErrorResponse, Health, ReceiptJson, SignedStreamJson, StateReceipt,
+    StreamStateJson, StreamView, MAX_BODY_BYTES,
 };
 use solana_sdk::pubkey::Pubkey;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -308,7 +308,7 @@ pub(crate) async fn stream(
            ("slot" = u8, Path, description = "The stream's slot")),
     request_body = SignedStreamJson,
     responses(
-        (status = 200, description = "Receipted", body = ReceiptJson),
+        (status = 200, description = "Receipted: the sequencer's receipt over the submitted state", body = StateReceipt),
         (status = 400, description = "`malformed`", body = ErrorResponse),
         (status = 401, description = "`bad_signature`", body = ErrorResponse),
         (status = 402, description = "`insufficient_funds`", body = ErrorResponse),
@@ -321,7 +321,7 @@ pub(crate) async fn submit(
     State(app): State<AppState>,
     Path((tab, slot)): Path<(String, String)>,
     body: Body,
-) -> Result<Json<ReceiptJson>, ApiError> {
+) -> Result<Json<StateReceipt>, ApiError> {
     let body = read_body(body).await?;
     let stream = stream_key(&tab, &slot)?;
     let json: SignedStreamJson =
@@ -335,8 +335,8 @@ pub(crate) async fn submit(
         ));
     }
     let receipted = app.sequencer.submit(signed).await?;
-    Ok(Json(ReceiptJson::new(
-        &receipted,
+    Ok(Json(StateReceipt::new(
+        &receipted.receipt,
         &app.sequencer.sequencer(),
     )))
 }

@@ -10,7 +10,7 @@ use micropay_api::x402::{
 use micropay_api::{
     EntryJson, ErrorBody, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts,
     PayeeSummary, ReceiptJson, RelayerStatus, SettlementStatus, SettlementView, Settlements,
-    SignedStreamJson, StatusTotals, StreamStateJson, StreamStatus, StreamView,
+    SignedStreamJson, StateReceipt, StatusTotals, StreamStateJson, StreamStatus, StreamView,
 };
 use utoipa::OpenApi;
 
@@ -41,7 +41,7 @@ use crate::{http, reports};
         crate::x402::settle,
     ),
     components(schemas(
-        EntryJson, StreamStateJson, SignedStreamJson, ReceiptJson, StreamView, StreamStatus,
+        EntryJson, StreamStateJson, SignedStreamJson, ReceiptJson, StateReceipt, StreamView, StreamStatus,
         PayeeReceipt, PayeeReceipts, Health, ErrorCode, ErrorBody, ErrorResponse,
         StatusTotals, RelayerStatus, SettlementStatus, SettlementView, Settlements, PayeeSummary,
         Amount, MicropayExtra, DeploymentExtra, PaymentRequirements, ResourceInfo, PaymentPayload,

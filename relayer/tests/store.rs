@@ -467,6 +467,48 @@ async fn sqlite_backend() {
     from_the_previous_schema(&upgraded, "sqlite").await;
 }
 
+/// SQLite's WAL stays bounded while the store takes commits back to back: each
+/// checkpoint must catch up with the writer so that the next commit can start the WAL
+/// over. (A checkpointer beside a busy writer never catches up, and the WAL grew by
+/// about 50 MB a second under the benchmark: docs/adr/0009.)
+#[tokio::test]
+async fn sqlite_wal_stays_bounded_under_back_to_back_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("relayer.db");
+    let store = Arc::new(
+        SqlStore::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap(),
+    );
+    let keys = Arc::new(Keys::new());
+    let payee = Pubkey::new_unique();
+    // Eight writers, so that commits follow each other with no pause between them.
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, keys) = (store.clone(), keys.clone());
+            tokio::spawn(async move {
+                for _ in 0..250 {
+                    let state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0)
+                        .tip(payee, 1)
+                        .unwrap();
+                    assert!(store
+                        .accept(keys.accepted(&state, None, (payee, 1), 1))
+                        .await
+                        .unwrap());
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let wal = std::fs::metadata(dir.path().join("relayer.db-wal"))
+        .unwrap()
+        .len();
+    // SQLite checkpoints at 1,000 pages (4 MiB); a group adds a few dozen frames past it.
+    assert!(wal < 8 << 20, "the WAL grew to {wal} bytes");
+}
+
 #[tokio::test]
 async fn postgres_backend() {
     let Ok(url) = std::env::var("MICROPAY_TEST_POSTGRES_URL") else {

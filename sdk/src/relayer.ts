@@ -6,14 +6,14 @@ import type { Address } from '@solana/kit';
 import createClient, { type Client } from 'openapi-fetch';
 
 import type { paths } from './generated/relayer-api.js';
-import { sameBytes, stateMessage, type StreamState, tipOrNextEpoch } from './protocol.js';
+import { type StreamState, tipOrNextEpoch } from './protocol.js';
 import { type ReceiptedState, signState, type SignedState, type StreamKey, verifyReceipt } from './signing.js';
 import {
   type ErrorCode,
   type ErrorResponse,
   type Health,
   receiptFromJson,
-  signatureText,
+  receiptingFromJson,
   signedToJson,
   stateFromJson,
   type StreamStatus,
@@ -95,11 +95,8 @@ export class RelayerClient {
       body: signedToJson(signed),
     });
     if (!data) throw RelayerClient.refused(error, response);
-    const receipted = receiptFromJson(data);
-    const sameState =
-      signatureText(receipted.signed.signature) === signatureText(signed.signature) &&
-      sameBytes(stateMessage(receipted.signed.state), stateMessage(signed.state));
-    if (!sameState || !verifyReceipt(receipted, this.sequencer))
+    const receipted = receiptingFromJson(signed, data);
+    if (!verifyReceipt(receipted, this.sequencer))
       throw new RelayerError('bad_response', response.status, "the receipt is not the sequencer's for the submitted state");
     return receipted;
   }

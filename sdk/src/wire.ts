@@ -11,6 +11,7 @@ import type { ReceiptedState, SignedState } from './signing.js';
 export type StreamStateJson = components['schemas']['StreamStateJson'];
 export type SignedStreamJson = components['schemas']['SignedStreamJson'];
 export type ReceiptJson = components['schemas']['ReceiptJson'];
+export type StateReceipt = components['schemas']['StateReceipt'];
 export type StreamView = components['schemas']['StreamView'];
 export type PayeeReceiptJson = components['schemas']['PayeeReceipt'];
 export type StreamStatus = components['schemas']['StreamStatus'];
@@ -81,4 +82,9 @@ export function receiptFromJson(json: ReceiptJson): ReceiptedState {
     receipt: signatureBytes(json.receipt),
     sequencer: address(json.sequencer) as Address,
   };
+}
+
+/** `signed` with the receipt the relayer answered it with (not yet checked). */
+export function receiptingFromJson(signed: SignedState, json: StateReceipt): ReceiptedState {
+  return { signed, receipt: signatureBytes(json.receipt), sequencer: address(json.sequencer) as Address };
 }

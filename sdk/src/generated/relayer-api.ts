@@ -427,6 +427,16 @@ export interface components {
         SignedStreamJson: components["schemas"]["StreamStateJson"] & {
             signature: string;
         };
+        /**
+         * @description The answer to a submitted state: the sequencer's `MPR2` signature over it. The
+         *     submitter holds the state, so the answer does not echo it; everyone else gets the
+         *     state with its receipt ([`ReceiptJson`]).
+         */
+        StateReceipt: {
+            receipt: string;
+            /** @description The sequencer whose key signed `receipt`. */
+            sequencer: string;
+        };
         /** @description Stream epochs in one status: how many, the tips they hold and their total. */
         StatusTotals: {
             /** @description Token base units, before fees. */
@@ -827,13 +837,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Receipted */
+            /** @description Receipted: the sequencer's receipt over the submitted state */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReceiptJson"];
+                    "application/json": components["schemas"]["StateReceipt"];
                 };
             };
             /** @description `malformed` */

@@ -1,0 +1,251 @@
+//! Clients whose every state is signed and encoded before the timed window, and whose
+//! receipts are checked after it: in the window a client only sends a prepared body
+//! and keeps the answer, so the cores go to the relayer being measured. A stream the
+//! relayer refuses once is not sent again (its later states extend one that was not
+//! stored).
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use bytes::Bytes;
+use indicatif::ProgressBar;
+use micropay_client::relayer::{RelayerClient, RelayerError, Submission};
+use micropay_protocol::{SignedStream, StreamState};
+use solana_sdk::pubkey::Pubkey;
+
+use super::{latency_histogram, plans, Amount, Outcome, Tip, Workload};
+use crate::Payer;
+
+/// States prepared per second of a timed workload, well above what two cores ingest:
+/// a timed run that uses them all ends early, and its rate is still what it measured.
+const PREPARED_PER_SECOND: usize = 15_000;
+
+/// A tip's state, signed and encoded.
+struct Prepared {
+    tip: Tip,
+    signed: SignedStream,
+    submission: Submission,
+}
+
+/// Every client's states, in the order it sends them.
+pub struct Presigned {
+    clients: Vec<Vec<Prepared>>,
+    payees: usize,
+    duration: Option<Duration>,
+}
+
+impl Presigned {
+    /// Signs every state `workload` sends, each stream starting from the relayer's
+    /// state of it, on every core.
+    pub async fn prepare(
+        relayer: &RelayerClient,
+        payers: &[Payer],
+        payees: &[Pubkey],
+        workload: &Workload,
+    ) -> anyhow::Result<Self> {
+        let (per_client, duration) = match workload.amount {
+            Amount::Tips(_) => (usize::MAX, None),
+            Amount::For(duration) => (
+                (PREPARED_PER_SECOND * duration.as_secs().max(1) as usize)
+                    .div_ceil(workload.clients_for(payers.len())),
+                Some(duration),
+            ),
+        };
+        let plans: Vec<Vec<Tip>> = plans(payers.len(), payees.len(), workload)
+            .into_iter()
+            .map(|tips| tips.take(per_client).collect())
+            .collect();
+        let starts = futures::future::try_join_all(payers.iter().map(|payer| {
+            let (key, slot) = payer.tipper();
+            relayer.next_state(key, &payer.tab, slot)
+        }))
+        .await
+        .context("reading the streams' states")?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = plans.len().div_ceil(threads).max(1);
+        let clients = std::thread::scope(|scope| {
+            let workers: Vec<_> = plans
+                .chunks(chunk)
+                .map(|plans| {
+                    let starts = &starts;
+                    scope.spawn(move || {
+                        plans
+                            .iter()
+                            .map(|plan| sign_plan(relayer, payers, payees, starts, plan))
+                            .collect::<anyhow::Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().expect("signing thread"))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+        Ok(Self {
+            clients,
+            payees: payees.len(),
+            duration,
+        })
+    }
+
+    /// How many states are ready to send.
+    pub fn len(&self) -> usize {
+        self.clients.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The timed window: every client sends its states in order, keeping the answers.
+    pub async fn send(self, relayer: &RelayerClient, progress: &ProgressBar) -> Sent {
+        let started = Instant::now();
+        let deadline = self.duration.map(|duration| started + duration);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (client, prepared) in self.clients.into_iter().enumerate() {
+            let (relayer, progress) = (relayer.clone(), progress.clone());
+            tasks.spawn(async move {
+                let mut latency = latency_histogram();
+                let mut answers = Vec::with_capacity(prepared.len());
+                let mut refused = HashSet::new();
+                for Prepared {
+                    tip,
+                    signed,
+                    submission,
+                } in prepared
+                {
+                    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                        break;
+                    }
+                    if refused.contains(&tip.payer) {
+                        continue;
+                    }
+                    let sent = Instant::now();
+                    let answer = relayer.send(&submission).await;
+                    match &answer {
+                        Ok(_) => {
+                            latency.saturating_record(sent.elapsed().as_micros() as u64);
+                        }
+                        Err(_) => {
+                            refused.insert(tip.payer);
+                        }
+                    }
+                    answers.push(Answer {
+                        tip,
+                        signed,
+                        answer,
+                    });
+                    progress.inc(1);
+                }
+                (client, answers, latency)
+            });
+        }
+        let mut answers = Vec::new();
+        let mut latency = latency_histogram();
+        while let Some(result) = tasks.join_next().await {
+            let (client, client_answers, client_latency) = result.expect("client task");
+            answers.push((client, client_answers));
+            latency.add(client_latency).expect("same histogram bounds");
+        }
+        answers.sort_by_key(|(client, _)| *client);
+        Sent {
+            answers: answers.into_iter().map(|(_, answers)| answers).collect(),
+            latency,
+            elapsed: started.elapsed(),
+            payees: self.payees,
+        }
+    }
+}
+
+/// One client's tips in order, extending each of its streams from where the relayer
+/// has it.
+fn sign_plan(
+    relayer: &RelayerClient,
+    payers: &[Payer],
+    payees: &[Pubkey],
+    starts: &[StreamState],
+    plan: &[Tip],
+) -> anyhow::Result<Vec<Prepared>> {
+    let mut latest: HashMap<usize, StreamState> = HashMap::new();
+    plan.iter()
+        .map(|tip| {
+            let state = latest
+                .entry(tip.payer)
+                .or_insert_with(|| starts[tip.payer].clone());
+            let next = state.tip_or_next_epoch(payees[tip.payee], tip.amount)?;
+            let signed = SignedStream::sign(next.clone(), payers[tip.payer].tipper().0)?;
+            *state = next;
+            Ok(Prepared {
+                tip: *tip,
+                submission: relayer.submission(&signed),
+                signed,
+            })
+        })
+        .collect()
+}
+
+/// A state sent in the timed window, and the relayer's answer to it.
+struct Answer {
+    tip: Tip,
+    signed: SignedStream,
+    answer: Result<Bytes, RelayerError>,
+}
+
+/// The answers of a timed window, their receipts not yet checked.
+pub struct Sent {
+    answers: Vec<Vec<Answer>>,
+    latency: hdrhistogram::Histogram<u64>,
+    elapsed: Duration,
+    payees: usize,
+}
+
+impl Sent {
+    /// Checks every receipt against its state and the sequencer, on every core: a tip
+    /// counts as accepted only with a receipt that verifies.
+    pub fn check(self, relayer: &RelayerClient) -> Outcome {
+        let payees = self.payees;
+        let mut outcome = std::thread::scope(|scope| {
+            let workers: Vec<_> = self
+                .answers
+                .iter()
+                .map(|answers| {
+                    scope.spawn(move || {
+                        let mut outcome = Outcome::empty(payees);
+                        for Answer {
+                            tip,
+                            signed,
+                            answer,
+                        } in answers
+                        {
+                            match answer.as_ref().map_err(|error| error.to_string()).and_then(
+                                |answer| {
+                                    relayer
+                                        .check_receipt(signed, answer)
+                                        .map_err(|error| error.to_string())
+                                },
+                            ) {
+                                Ok(_) => outcome.accept(tip),
+                                Err(error) => outcome.fail(error),
+                            }
+                        }
+                        outcome
+                    })
+                })
+                .collect();
+            let mut outcome = Outcome::empty(payees);
+            for worker in workers {
+                outcome.merge(worker.join().expect("checking thread"));
+            }
+            outcome
+        });
+        outcome.latency = self.latency;
+        outcome.elapsed = self.elapsed;
+        outcome
+    }
+}
