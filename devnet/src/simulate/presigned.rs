@@ -11,6 +11,7 @@ use std::{
 
 use anyhow::Context;
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use micropay_client::relayer::{RelayerClient, RelayerError, Submission};
 use micropay_protocol::{SignedStream, StreamState};
@@ -58,12 +59,17 @@ impl Presigned {
             .into_iter()
             .map(|tips| tips.take(per_client).collect())
             .collect();
-        let starts = futures::future::try_join_all(payers.iter().map(|payer| {
-            let (key, slot) = payer.tipper();
-            relayer.next_state(key, &payer.tab, slot)
-        }))
-        .await
-        .context("reading the streams' states")?;
+        // As many reads at once as the workload has clients: the relayer caps
+        // connections.
+        let starts: Vec<StreamState> = futures::stream::iter(payers)
+            .map(|payer| {
+                let (key, slot) = payer.tipper();
+                relayer.next_state(key, &payer.tab, slot)
+            })
+            .buffered(workload.clients_for(payers.len()))
+            .try_collect()
+            .await
+            .context("reading the streams' states")?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = plans.len().div_ceil(threads).max(1);
         let clients = std::thread::scope(|scope| {
