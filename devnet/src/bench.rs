@@ -225,7 +225,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
     } else {
         let presigned =
             Presigned::prepare(&relayer, &stage.payers, &stage.payees, &workload).await?;
-        eprintln!("[{name:?}] {} states signed ahead", presigned.len());
+        eprintln!("[{name:?}] {} states signed ahead", presigned.states());
         Some(presigned)
     };
     let progress = match workload.amount {

@@ -101,12 +101,8 @@ impl Presigned {
     }
 
     /// How many states are ready to send.
-    pub fn len(&self) -> usize {
+    pub fn states(&self) -> usize {
         self.clients.iter().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The timed window: every client sends its states in order, keeping the answers.
