@@ -6,7 +6,6 @@
 use std::{collections::HashSet, future::Future, hash::Hash};
 
 use bytes::Bytes;
-
 use micropay_api::{
     routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, PayeeSummary,
     RelayerStatus, SettlementView, Settlements, SignedStreamJson, StateReceipt, StreamView,
