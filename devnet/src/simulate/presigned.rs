@@ -110,7 +110,7 @@ impl Presigned {
         let started = Instant::now();
         let deadline = self.duration.map(|duration| started + duration);
         let mut tasks = tokio::task::JoinSet::new();
-        for (client, prepared) in self.clients.into_iter().enumerate() {
+        for prepared in self.clients {
             let (relayer, progress) = (relayer.clone(), progress.clone());
             tasks.spawn(async move {
                 let mut latency = latency_histogram();
@@ -145,19 +145,18 @@ impl Presigned {
                     });
                     progress.inc(1);
                 }
-                (client, answers, latency)
+                (answers, latency)
             });
         }
         let mut answers = Vec::new();
         let mut latency = latency_histogram();
         while let Some(result) = tasks.join_next().await {
-            let (client, client_answers, client_latency) = result.expect("client task");
-            answers.push((client, client_answers));
+            let (client_answers, client_latency) = result.expect("client task");
+            answers.push(client_answers);
             latency.add(client_latency).expect("same histogram bounds");
         }
-        answers.sort_by_key(|(client, _)| *client);
         Sent {
-            answers: answers.into_iter().map(|(_, answers)| answers).collect(),
+            answers,
             latency,
             elapsed: started.elapsed(),
             payees: self.payees,
