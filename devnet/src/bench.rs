@@ -3,7 +3,7 @@
 //! beside this one, so that its CPU and memory are its own), driven over loopback HTTP.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
@@ -85,6 +85,10 @@ pub struct BenchArgs {
     /// Calls the paid workload's x402 `exact` baseline pays, one transfer each.
     #[arg(long, default_value_t = 500)]
     pub exact_calls: usize,
+    /// The relayer program to measure (default: `micropay-relayer` beside this one).
+    /// `scripts/micropay bench` builds it with `--release`, as it is deployed.
+    #[arg(long, env = "MICROPAY_RELAYER_PROGRAM")]
+    pub relayer_program: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,6 +126,8 @@ pub struct ComputeResults {
 #[derive(Debug, Serialize)]
 pub struct BenchResults {
     pub machine: String,
+    /// The `micropay-relayer` program measured.
+    pub relayer_program: PathBuf,
     pub command: String,
     pub compute: Option<ComputeResults>,
     pub rows: Vec<BenchRow>,
@@ -147,10 +153,14 @@ pub fn machine() -> String {
                 .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    format!("{cores} cores ({cpu}), {memory_gib:.0} GiB, debug build with optimised dependencies")
+    format!("{cores} cores ({cpu}), {memory_gib:.0} GiB")
 }
 
-async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<BenchRow> {
+async fn run_workload(
+    name: WorkloadName,
+    args: &BenchArgs,
+    relayer_program: &Path,
+) -> anyhow::Result<BenchRow> {
     let scaled = |n: usize| ((n as f64 * args.scale).round() as usize).max(1);
     let (payers, payees, workload) = match name {
         WorkloadName::Stream => (
@@ -214,7 +224,7 @@ async fn run_workload(name: WorkloadName, args: &BenchArgs) -> anyhow::Result<Be
         // Settlement runs beside intake the whole time, as in production.
         relayer_args.settle_max_age_secs = 30;
     }
-    let process = RelayerProcess::spawn(&relayer_args).await?;
+    let process = RelayerProcess::spawn_program(relayer_program, &relayer_args).await?;
     let relayer = RelayerClient::new(&process.url, stage.deployment.sequencer.pubkey());
     let sequencer_before = stage.sequencer_balance().await?;
 
@@ -325,8 +335,10 @@ const RSS_EVERY: Duration = Duration::from_secs(30);
 
 pub fn table(results: &BenchResults) -> String {
     let mut out = format!(
-        "machine: {}\ncommand: {}\n\n",
-        results.machine, results.command
+        "machine: {}\nrelayer: {}\ncommand: {}\n\n",
+        results.machine,
+        results.relayer_program.display(),
+        results.command
     );
     if let Some(compute) = &results.compute {
         out.push_str(&costs_table(&compute.instructions));
@@ -397,6 +409,11 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     } else {
         args.workloads.clone()
     };
+    let relayer_program = match &args.relayer_program {
+        Some(program) => program.clone(),
+        None => RelayerProcess::beside_this_program()?,
+    };
+    eprintln!("relayer: {}", relayer_program.display());
     let mut compute = None;
     let mut rows = Vec::new();
     let mut paid = None;
@@ -409,7 +426,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
                 exact_calls: args.exact_calls,
             };
             paid = Some(
-                paid::run(&workload, args.fee_bps)
+                paid::run(&workload, args.fee_bps, &relayer_program)
                     .await
                     .context("workload Paid")?,
             );
@@ -424,13 +441,14 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
             continue;
         }
         rows.push(
-            run_workload(name, &args)
+            run_workload(name, &args, &relayer_program)
                 .await
                 .with_context(|| format!("workload {name:?}"))?,
         );
     }
     let results = BenchResults {
         machine: machine(),
+        relayer_program,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         compute,
         rows,

@@ -6,6 +6,7 @@
 //! validator beside it.
 
 use std::{
+    path::Path,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -156,7 +157,11 @@ where
     })
 }
 
-pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidResults> {
+pub async fn run(
+    workload: &PaidWorkload,
+    fee_bps: u16,
+    relayer_program: &Path,
+) -> anyhow::Result<PaidResults> {
     let clients = workload.clients.max(1);
     eprintln!(
         "[Paid] devnet, {clients} clients, {} paid calls at {} calls/s offered",
@@ -174,7 +179,8 @@ pub async fn run(workload: &PaidWorkload, fee_bps: u16) -> anyhow::Result<PaidRe
     let owner = stage.payees[0];
 
     let dir = tempfile::tempdir()?;
-    let process = RelayerProcess::spawn(&deployment.relayer_args(devnet, dir.path())?).await?;
+    let relayer_args = deployment.relayer_args(devnet, dir.path())?;
+    let process = RelayerProcess::spawn_program(relayer_program, &relayer_args).await?;
     let sequencer = deployment.sequencer.pubkey();
     let relayer = RelayerClient::new(&process.url, sequencer);
     let paywall = Paywall::connect(&process.url, owner, Discard).await?;

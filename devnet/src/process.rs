@@ -3,7 +3,7 @@
 //! moment) share.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
     time::Duration,
 };
@@ -18,9 +18,9 @@ pub struct RelayerProcess {
 }
 
 impl RelayerProcess {
-    /// `micropay-relayer` from beside the running executable, as `scripts/micropay`
-    /// builds it.
-    pub async fn spawn(args: &RelayerArgs) -> anyhow::Result<Self> {
+    /// `micropay-relayer` from beside the running executable, as `cargo build` puts
+    /// the two.
+    pub fn beside_this_program() -> anyhow::Result<PathBuf> {
         let program = std::env::current_exe()?
             .parent()
             .context("the executable's directory")?
@@ -30,7 +30,7 @@ impl RelayerProcess {
             "{} is missing: build it with `cargo build -p micropay-relayer`",
             program.display()
         );
-        Self::spawn_program(&program, args).await
+        Ok(program)
     }
 
     /// `program` (a build of `micropay-relayer`) with `args`, listening on a free local
