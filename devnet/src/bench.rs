@@ -1,6 +1,7 @@
 //! `micropay bench`: named workloads, each on a fresh devnet running the program's
-//! bytecode, with the relayer as its own OS process (the `micropay-relayer` program
-//! beside this one, so that its CPU and memory are its own), driven over loopback HTTP.
+//! bytecode, with the relayer as its own OS process (`--relayer-program`, by default
+//! the `micropay-relayer` beside this one, so that its CPU and memory are its own),
+//! driven over loopback HTTP.
 
 use std::{
     path::{Path, PathBuf},
