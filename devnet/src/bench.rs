@@ -127,8 +127,8 @@ pub struct ComputeResults {
 #[derive(Debug, Serialize)]
 pub struct BenchResults {
     pub machine: String,
-    /// The `micropay-relayer` program measured.
-    pub relayer_program: PathBuf,
+    /// The `micropay-relayer` program measured (none when only `compute` ran).
+    pub relayer_program: Option<PathBuf>,
     pub command: String,
     pub compute: Option<ComputeResults>,
     pub rows: Vec<BenchRow>,
@@ -335,12 +335,11 @@ enum Window {
 const RSS_EVERY: Duration = Duration::from_secs(30);
 
 pub fn table(results: &BenchResults) -> String {
-    let mut out = format!(
-        "machine: {}\nrelayer: {}\ncommand: {}\n\n",
-        results.machine,
-        results.relayer_program.display(),
-        results.command
-    );
+    let mut out = format!("machine: {}\n", results.machine);
+    if let Some(program) = &results.relayer_program {
+        out.push_str(&format!("relayer: {}\n", program.display()));
+    }
+    out.push_str(&format!("command: {}\n\n", results.command));
     if let Some(compute) = &results.compute {
         out.push_str(&costs_table(&compute.instructions));
         out.push('\n');
@@ -410,11 +409,22 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     } else {
         args.workloads.clone()
     };
-    let relayer_program = match &args.relayer_program {
-        Some(program) => program.clone(),
-        None => RelayerProcess::beside_this_program()?,
+    // Only the compute workload runs without a relayer process.
+    let relayer_program = if workloads.iter().all(|w| *w == WorkloadName::Compute) {
+        None
+    } else {
+        let program = match &args.relayer_program {
+            Some(program) => program.clone(),
+            None => RelayerProcess::beside_this_program()?,
+        };
+        eprintln!("relayer: {}", program.display());
+        Some(program)
     };
-    eprintln!("relayer: {}", relayer_program.display());
+    let relayer = || {
+        relayer_program
+            .as_deref()
+            .expect("resolved for relayer workloads")
+    };
     let mut compute = None;
     let mut rows = Vec::new();
     let mut paid = None;
@@ -427,7 +437,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
                 exact_calls: args.exact_calls,
             };
             paid = Some(
-                paid::run(&workload, args.fee_bps, &relayer_program)
+                paid::run(&workload, args.fee_bps, relayer())
                     .await
                     .context("workload Paid")?,
             );
@@ -442,7 +452,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
             continue;
         }
         rows.push(
-            run_workload(name, &args, &relayer_program)
+            run_workload(name, &args, relayer())
                 .await
                 .with_context(|| format!("workload {name:?}"))?,
         );
