@@ -68,6 +68,30 @@ fn free_rpc_ports() -> anyhow::Result<u16> {
     bail!("found no two adjacent free ports for the validator's RPC")
 }
 
+/// Adjacent ports the validator binds for gossip, TPU, repair and the rest.
+const VALIDATOR_PORTS: u16 = 25;
+
+/// [`VALIDATOR_PORTS`] adjacent ports free for UDP and TCP, below the kernel's
+/// ephemeral range. Left to itself, a debug-built test validator takes 2000..2025 in
+/// every process, so a second process (a demo while the tests run, or a benchmark
+/// started while the last one's validator still shuts down) panics binding gossip.
+fn free_validator_ports() -> anyhow::Result<(u16, u16)> {
+    use rand::Rng;
+    use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+    let free = |port: u16| {
+        UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+            && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+    };
+    for _ in 0..64 {
+        let start = rand::thread_rng().gen_range(10_000..30_000);
+        let end = start + VALIDATOR_PORTS;
+        if (start..end).all(free) {
+            return Ok((start, end));
+        }
+    }
+    bail!("found no {VALIDATOR_PORTS} adjacent free ports for the validator")
+}
+
 /// A running validator with the micropay program deployed at its id.
 pub struct Devnet {
     validator: TestValidator,
@@ -85,10 +109,13 @@ impl Devnet {
             program.display()
         );
         let ledger = tempfile::tempdir()?;
+        let ports = free_validator_ports()?;
         let mut genesis = TestValidatorGenesis::default();
         genesis
             .ledger_path(ledger.path())
             .rpc_port(free_rpc_ports()?)
+            .port_range(ports)
+            .gossip_port(ports.0)
             .rpc_config(JsonRpcConfig {
                 enable_rpc_transaction_history: true,
                 // Keeps transactions' logs, where clients read the program's events.
