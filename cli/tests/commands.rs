@@ -10,6 +10,7 @@ use std::{path::Path, process::Command};
 
 use micropay_devnet::{Deployment, Devnet};
 use micropay_paywall::{Paywall, ReceiptLog};
+use micropay_relayer::app::RelayerArgs;
 use serde_json::Value;
 use solana_sdk::{
     pubkey::Pubkey,
@@ -130,9 +131,12 @@ async fn admin_payer_payee_and_operator_commands() {
     assert_eq!(shown["pending"]["fee_bps"], 20);
 
     // The relayer for it, in process.
-    let mut relayer_args = first.relayer_args(&devnet, dir.path()).unwrap();
-    relayer_args.config = config;
-    relayer_args.keypair = keypair_file(dir.path(), "sequencer.json", &sequencer);
+    let mut flags = first.relayer_flags(&devnet, dir.path()).unwrap();
+    flags.set("--config", config).set(
+        "--keypair",
+        keypair_file(dir.path(), "sequencer.json", &sequencer).display(),
+    );
+    let relayer_args = RelayerArgs::from_flags(flags.args()).unwrap();
     let relayer = micropay_relayer::app::start(&relayer_args).await.unwrap();
     cli.relayer = format!("http://{}", relayer.addr);
     let status = cli.ok(&payer_file, &["relayer", "status"]);
@@ -294,10 +298,10 @@ async fn pay_calls_a_paid_api_within_its_limit() {
     let (owner, owner_account) = deployment.payee(&devnet).await.unwrap();
     devnet.fund(&owner.pubkey(), 1_000_000_000).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let relayer =
-        micropay_relayer::app::start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
-            .await
-            .unwrap();
+    let flags = deployment.relayer_flags(&devnet, dir.path()).unwrap();
+    let relayer = micropay_relayer::app::start(&RelayerArgs::from_flags(flags.args()).unwrap())
+        .await
+        .unwrap();
     let base = format!("http://{}", relayer.addr);
     let kept = dir.path().join("kept.jsonl");
     let paywall = Paywall::connect(

@@ -220,12 +220,12 @@ async fn run_workload(
     );
 
     let dir = tempfile::tempdir()?;
-    let mut relayer_args = stage.deployment.relayer_args(&stage.devnet, dir.path())?;
+    let mut flags = stage.deployment.relayer_flags(&stage.devnet, dir.path())?;
     if name == WorkloadName::Soak {
         // Settlement runs beside intake the whole time, as in production.
-        relayer_args.settle_max_age_secs = 30;
+        flags.set("--settle-max-age-secs", 30);
     }
-    let process = RelayerProcess::spawn_program(relayer_program, &relayer_args).await?;
+    let process = RelayerProcess::spawn_program(relayer_program, &flags).await?;
     let relayer = RelayerClient::new(&process.url, stage.deployment.sequencer.pubkey());
     let sequencer_before = stage.sequencer_balance().await?;
 

@@ -3,17 +3,17 @@
 //! keys, payee wallets, the relayer (the sequencer) on SQLite, concurrent simulated
 //! tippers over HTTP, settlement, and a report checked against the chain.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use anyhow::ensure;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use micropay_client::{amount::format_ui, relayer::RelayerClient};
-use micropay_relayer::app::start;
 use serde::Serialize;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 use crate::{
+    process::RelayerProcess,
     report::{SettlementReport, DIRECT_TRANSFER_FEE},
     scenario::{Expected, Stage},
     simulate::{live, Activity, Amount, Workload},
@@ -88,7 +88,9 @@ fn step(quiet: bool, message: &str) {
     }
 }
 
-pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
+/// Runs the demo with `relayer_program` (a build of `micropay-relayer`) as the
+/// relayer.
+pub async fn run(args: &DemoArgs, relayer_program: &Path, quiet: bool) -> anyhow::Result<Demo> {
     ensure!(
         args.payers > 0 && args.payees > 0,
         "a demo needs at least one payer and one payee"
@@ -121,17 +123,16 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
     );
 
     let dir = tempfile::tempdir()?;
-    let relayer_args = deployment.relayer_args(&stage.devnet, dir.path())?;
-    let running = start(&relayer_args).await?;
-    let relayer = RelayerClient::new(
-        format!("http://{}", running.addr),
-        deployment.sequencer.pubkey(),
-    );
+    let flags = deployment.relayer_flags(&stage.devnet, dir.path())?;
+    let process = RelayerProcess::spawn_program(relayer_program, &flags).await?;
+    let relayer = RelayerClient::new(&process.url, deployment.sequencer.pubkey());
     step(
         quiet,
         &format!(
-            "relayer on http://{} with store {}",
-            running.addr, relayer_args.store_url
+            "relayer {} on {} with store {}",
+            relayer_program.display(),
+            process.url,
+            flags.get("--store-url").unwrap_or_default()
         ),
     );
     let sequencer_before = stage.sequencer_balance().await?;
@@ -162,10 +163,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
         tips: outcome.accepted,
         per_payee: Some(&outcome.per_payee),
     };
-    let settle_now = || {
-        running.settle_now();
-        Ok(())
-    };
+    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
         .settle(
             &relayer,
@@ -175,7 +173,7 @@ pub async fn run(args: &DemoArgs, quiet: bool) -> anyhow::Result<Demo> {
             Duration::from_secs(600),
         )
         .await?;
-    running.shutdown().await;
+    process.stop().await?;
     let Stage {
         devnet,
         deployment,
@@ -269,7 +267,7 @@ pub async fn main(args: DemoArgs, json: bool) -> anyhow::Result<()> {
     if args.web {
         return crate::web::main(args.listen).await;
     }
-    let demo = run(&args, json).await?;
+    let demo = run(&args, &RelayerProcess::beside_this_program()?, json).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&demo.report)?);
     } else {

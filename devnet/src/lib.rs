@@ -31,7 +31,7 @@ use micropay_interface::{
     client as builders,
     state::{Params, I64, U16},
 };
-use micropay_relayer::app::RelayerArgs;
+use process::RelayerFlags;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc::rpc::JsonRpcConfig;
@@ -459,31 +459,34 @@ impl Deployment {
             .await
     }
 
-    /// Relayer arguments for this deployment: the sequencer's keypair written into
-    /// `dir`, a SQLite store there, settling only when told to (or when a stream's
-    /// tips reach `settle_max_tips`).
-    pub fn relayer_args(&self, devnet: &Devnet, dir: &Path) -> anyhow::Result<RelayerArgs> {
+    /// The relayer's flags for this deployment: the sequencer's keypair written into
+    /// `dir`, a SQLite store there, any free local port, settling only when told to
+    /// (SIGUSR1) or when a stream's tips reach `--settle-max-tips`.
+    pub fn relayer_flags(&self, devnet: &Devnet, dir: &Path) -> anyhow::Result<RelayerFlags> {
         let keypair = dir.join("sequencer.json");
         solana_sdk::signature::write_keypair_file(&self.sequencer, &keypair)
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", keypair.display()))?;
-        Ok(RelayerArgs {
-            url: devnet.rpc_url(),
-            keypair,
-            config: self.config,
-            store_url: format!("sqlite://{}", dir.join("relayer.db").display()),
-            listen: "127.0.0.1:0".parse().expect("an address"),
-            settle_max_age_secs: 86_400,
-            settle_max_total: u64::MAX,
-            settle_max_tips: u32::MAX,
-            settle_horizon_secs: 0,
-            settle_interval_ms: 200,
-            priority_fee: 0,
-            min_key_validity_secs: 600,
-            instance: "devnet".into(),
-            cors_origins: Vec::new(),
-            max_connections: 1_024,
-            header_timeout_secs: 10,
-        })
+        let mut flags = RelayerFlags::default();
+        flags
+            .set("--url", devnet.rpc_url())
+            .set("--keypair", keypair.display())
+            .set("--config", self.config)
+            .set("--listen", "127.0.0.1:0")
+            .set(
+                "--store-url",
+                format!("sqlite://{}", dir.join("relayer.db").display()),
+            )
+            .set("--settle-max-age-secs", 86_400)
+            .set("--settle-max-total", u64::MAX)
+            .set("--settle-max-tips", u32::MAX)
+            .set("--settle-horizon-secs", 0)
+            .set("--settle-interval-ms", 200)
+            .set("--priority-fee", 0)
+            .set("--min-key-validity-secs", 600)
+            .set("--instance", "devnet")
+            .set("--max-connections", 1_024)
+            .set("--header-timeout-secs", 10);
+        Ok(flags)
     }
 
     /// The fee destination's associated token account.

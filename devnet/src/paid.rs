@@ -179,8 +179,8 @@ pub async fn run(
     let owner = stage.payees[0];
 
     let dir = tempfile::tempdir()?;
-    let relayer_args = deployment.relayer_args(devnet, dir.path())?;
-    let process = RelayerProcess::spawn_program(relayer_program, &relayer_args).await?;
+    let flags = deployment.relayer_flags(devnet, dir.path())?;
+    let process = RelayerProcess::spawn_program(relayer_program, &flags).await?;
     let sequencer = deployment.sequencer.pubkey();
     let relayer = RelayerClient::new(&process.url, sequencer);
     let paywall = Paywall::connect(&process.url, owner, Discard).await?;

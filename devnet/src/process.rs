@@ -1,6 +1,6 @@
 //! The relayer program as a child process (`micropay-relayer`), the one launcher the
-//! benchmark (its CPU and memory measured apart) and the crash tests (SIGKILL at any
-//! moment) share.
+//! demo, the benchmark (its CPU and memory measured apart) and the crash tests
+//! (SIGKILL at any moment) share.
 
 use std::{
     path::{Path, PathBuf},
@@ -9,7 +9,41 @@ use std::{
 };
 
 use anyhow::{bail, ensure, Context};
-use micropay_relayer::app::RelayerArgs;
+
+/// A relayer's command line, in `micropay-relayer`'s own flags (its `--help`).
+/// Nothing here links the relayer: a devnet drives it as a program, as an operator
+/// does.
+#[derive(Clone, Debug, Default)]
+pub struct RelayerFlags {
+    flags: Vec<(&'static str, String)>,
+}
+
+impl RelayerFlags {
+    /// Sets `flag` (`--store-url`, …) to `value`, replacing any value it had.
+    pub fn set(&mut self, flag: &'static str, value: impl ToString) -> &mut Self {
+        let value = value.to_string();
+        match self.flags.iter_mut().find(|(name, _)| *name == flag) {
+            Some((_, old)) => *old = value,
+            None => self.flags.push((flag, value)),
+        }
+        self
+    }
+
+    pub fn get(&self, flag: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find(|(name, _)| *name == flag)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The arguments, flag then value, in the order they were first set.
+    pub fn args(&self) -> Vec<String> {
+        self.flags
+            .iter()
+            .flat_map(|(flag, value)| [flag.to_string(), value.clone()])
+            .collect()
+    }
+}
 
 /// The relayer program as a child process; killed if dropped while running.
 pub struct RelayerProcess {
@@ -33,49 +67,25 @@ impl RelayerProcess {
         Ok(program)
     }
 
-    /// `program` (a build of `micropay-relayer`) with `args`, listening on a free local
-    /// port; returns once it answers.
-    pub async fn spawn_program(program: &Path, args: &RelayerArgs) -> anyhow::Result<Self> {
-        Self::spawn_program_with(program, args, &[]).await
+    /// `program` (a build of `micropay-relayer`) with `flags`, listening on a free
+    /// local port; returns once it answers.
+    pub async fn spawn_program(program: &Path, flags: &RelayerFlags) -> anyhow::Result<Self> {
+        Self::spawn_program_with(program, flags, &[]).await
     }
 
     /// [`Self::spawn_program`] with extra environment variables (a crash point).
     pub async fn spawn_program_with(
         program: &Path,
-        args: &RelayerArgs,
+        flags: &RelayerFlags,
         env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        let mut flags = flags.clone();
+        flags.set("--listen", format!("127.0.0.1:{port}"));
         let child = Command::new(program)
-            .args(["--url", &args.url, "--keypair"])
-            .arg(&args.keypair)
-            .args(["--config", &args.config.to_string()])
-            .args(["--store-url", &args.store_url])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--settle-max-age-secs",
-                &args.settle_max_age_secs.to_string(),
-            ])
-            .args(["--settle-max-total", &args.settle_max_total.to_string()])
-            .args(["--settle-max-tips", &args.settle_max_tips.to_string()])
-            .args([
-                "--settle-horizon-secs",
-                &args.settle_horizon_secs.to_string(),
-            ])
-            .args(["--settle-interval-ms", &args.settle_interval_ms.to_string()])
-            .args(["--priority-fee", &args.priority_fee.to_string()])
-            .args([
-                "--min-key-validity-secs",
-                &args.min_key_validity_secs.to_string(),
-            ])
-            .args(["--instance", &args.instance])
-            .args(["--max-connections", &args.max_connections.to_string()])
-            .args([
-                "--header-timeout-secs",
-                &args.header_timeout_secs.to_string(),
-            ])
+            .args(flags.args())
             .env(
                 "RUST_LOG",
                 std::env::var("MICROPAY_RELAYER_LOG")
@@ -219,4 +229,24 @@ fn stat_cpu_seconds(path: &str) -> anyhow::Result<f64> {
     // SAFETY: sysconf has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     Ok(ticks / per_second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_set_again_keeps_its_place_and_takes_the_new_value() {
+        let mut flags = RelayerFlags::default();
+        flags
+            .set("--url", "http://127.0.0.1:8899")
+            .set("--instance", "a")
+            .set("--url", "http://127.0.0.1:9000");
+        assert_eq!(flags.get("--url"), Some("http://127.0.0.1:9000"));
+        assert_eq!(flags.get("--listen"), None);
+        assert_eq!(
+            flags.args(),
+            ["--url", "http://127.0.0.1:9000", "--instance", "a"]
+        );
+    }
 }

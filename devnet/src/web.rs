@@ -4,17 +4,20 @@
 //! routes settle on demand and show the creator's on-chain balance. The browser test
 //! drives this same server.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use anyhow::ensure;
 use axum::{extract::State, routing::get, routing::post, Json, Router};
-use micropay_relayer::app::{start, Running};
 use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 use tokio::{net::TcpListener, sync::watch};
 use tower_http::services::ServeDir;
 
-use crate::{Deployment, Devnet};
+use crate::{process::RelayerProcess, Deployment, Devnet};
 
 /// One tip, in base units (the demo mint has 6 decimals: 0.001 tokens).
 pub const TIP: u64 = 1_000;
@@ -30,7 +33,7 @@ fn web_dirs() -> (PathBuf, PathBuf) {
 struct Shared {
     devnet: Devnet,
     deployment: Deployment,
-    relayer: Running,
+    relayer: RelayerProcess,
     creator: Pubkey,
     creator_account: Pubkey,
     reader: Keypair,
@@ -48,9 +51,10 @@ pub struct WebDemo {
 }
 
 impl WebDemo {
-    /// Starts the validator, a deployment, the relayer (callable from any origin), a
-    /// funded reader and a creator, and serves the page on `listen`.
-    pub async fn start(listen: SocketAddr) -> anyhow::Result<Self> {
+    /// Starts the validator, a deployment, `relayer_program` (a build of
+    /// `micropay-relayer`, callable from any origin), a funded reader and a creator,
+    /// and serves the page on `listen`.
+    pub async fn start(listen: SocketAddr, relayer_program: &Path) -> anyhow::Result<Self> {
         let (page, bundles) = web_dirs();
         ensure!(
             bundles.join("micropay-tip.js").exists(),
@@ -67,9 +71,9 @@ impl WebDemo {
         deployment.mint_to(&devnet, &source, 10 * DEPOSIT).await?;
         let (creator, creator_account) = deployment.payee(&devnet).await?;
         let dir = tempfile::tempdir()?;
-        let mut args = deployment.relayer_args(&devnet, dir.path())?;
-        args.cors_origins = vec!["*".into()];
-        let relayer = start(&args).await?;
+        let mut flags = deployment.relayer_flags(&devnet, dir.path())?;
+        flags.set("--cors-origin", "*");
+        let relayer = RelayerProcess::spawn_program(relayer_program, &flags).await?;
         let shared = Arc::new(Shared {
             devnet,
             deployment,
@@ -114,17 +118,20 @@ impl WebDemo {
         &self.shared.deployment
     }
 
-    pub fn relayer(&self) -> &Running {
-        &self.shared.relayer
-    }
-
     pub fn reader(&self) -> Pubkey {
         self.shared.reader.pubkey()
     }
 
-    pub async fn stop(self) {
+    /// Stops serving the page, then the relayer (SIGTERM: it finishes what it was
+    /// doing).
+    pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
+        // The server and its handlers are gone: the relayer is this demo's alone.
+        match Arc::try_unwrap(self.shared) {
+            Ok(shared) => shared.relayer.stop().await,
+            Err(_) => Ok(()),
+        }
     }
 }
 
@@ -137,7 +144,7 @@ async fn demo_json(State(shared): State<Arc<Shared>>) -> Json<Value> {
             "amount": TIP.to_string(),
             "deposit": DEPOSIT.to_string(),
             "config": shared.deployment.config.to_string(),
-            "relayer": format!("http://{}", shared.relayer.addr),
+            "relayer": shared.relayer.url,
             "rpc": shared.devnet.rpc_url(),
             "chain": "solana:localnet",
             "decimals": Deployment::DECIMALS.to_string(),
@@ -161,8 +168,8 @@ async fn creator_balance(State(shared): State<Arc<Shared>>) -> Json<Value> {
 
 /// Settles every open stream epoch now (instead of waiting for the policy).
 async fn settle(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    shared.relayer.settle_now();
-    Json(json!({ "settling": true }))
+    let settling = shared.relayer.signal(libc::SIGUSR1).is_ok();
+    Json(json!({ "settling": settling }))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -171,7 +178,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Serves the demo until Ctrl-C.
 pub async fn main(listen: SocketAddr) -> anyhow::Result<()> {
-    let demo = WebDemo::start(listen).await?;
+    let demo = WebDemo::start(listen, &RelayerProcess::beside_this_program()?).await?;
     println!("micropay web demo on {}", demo.url);
     println!(
         "  creator {}, reader (demo wallet) {}",
@@ -181,6 +188,5 @@ pub async fn main(listen: SocketAddr) -> anyhow::Result<()> {
     println!("  settle now: curl -X POST {}/demo/settle", demo.url);
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
-    demo.stop().await;
-    Ok(())
+    demo.stop().await
 }

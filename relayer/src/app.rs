@@ -287,6 +287,21 @@ struct Cli {
     relayer: RelayerArgs,
 }
 
+impl RelayerArgs {
+    /// The arguments `micropay-relayer` would run with given `flags` (its command line
+    /// without the program's name; environment fallbacks apply as there).
+    pub fn from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        let program = std::ffi::OsString::from("micropay-relayer");
+        let command = std::iter::once(program).chain(flags.into_iter().map(Into::into));
+        Ok(Cli::try_parse_from(command)?.relayer)
+    }
+}
+
 /// The `micropay-relayer` command: runs until SIGTERM or Ctrl-C, then stops intake,
 /// finishes requests in progress and the current settlement pass, and exits. SIGUSR1
 /// settles every stream epoch open at that moment, each as soon as the program accepts

@@ -1,6 +1,8 @@
 //! `micropay demo` end to end with small numbers, on the program's bytecode, its report
 //! checked against the chain independently of how the report was computed.
 
+use std::path::Path;
+
 use micropay_client::{accounts, Deployment as Loaded};
 use micropay_devnet::demo::{self, DemoArgs};
 
@@ -16,7 +18,10 @@ async fn demo_report_matches_the_chain() {
         web: false,
         listen: "127.0.0.1:0".parse().unwrap(),
     };
-    let demo = demo::run(&args, true).await.expect("the demo runs");
+    let relayer_program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
+    let demo = demo::run(&args, relayer_program, true)
+        .await
+        .expect("the demo runs");
     let report = &demo.report;
     let rpc = demo.devnet.rpc();
 

@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 use micropay_api::ErrorCode;
 use micropay_client::relayer::RelayerClient;
 use micropay_devnet::{
-    process::RelayerProcess,
+    process::{RelayerFlags, RelayerProcess},
     report::{settlement_report, wait_settled, Receipts},
     Deployment, Devnet, Payer,
 };
@@ -21,9 +21,9 @@ use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use tokio::sync::Mutex;
 
 /// The relayer process, and a client of it.
-async fn spawn(args: &RelayerArgs, sequencer: Pubkey) -> (RelayerProcess, RelayerClient) {
+async fn spawn(flags: &RelayerFlags, sequencer: Pubkey) -> (RelayerProcess, RelayerClient) {
     let program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
-    let process = RelayerProcess::spawn_program(program, args)
+    let process = RelayerProcess::spawn_program(program, flags)
         .await
         .expect("the relayer process");
     let client = RelayerClient::new(&process.url, sequencer);
@@ -128,7 +128,7 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    let args = deployment.relayer_flags(&devnet, dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let seen: Receipted = Arc::default();
 
@@ -206,12 +206,15 @@ async fn two_instances_share_a_postgres_store() {
         .unwrap();
     let payees = deployment.payees(&devnet, 2).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut args = deployment.relayer_args(&devnet, dir.path()).unwrap();
-    args.store_url = store_url;
-    args.instance = "a".into();
-    let a = start(&args).await.unwrap();
-    args.instance = "b".into();
-    let b = start(&args).await.unwrap();
+    let mut flags = deployment.relayer_flags(&devnet, dir.path()).unwrap();
+    flags.set("--store-url", store_url).set("--instance", "a");
+    let a = start(&RelayerArgs::from_flags(flags.args()).unwrap())
+        .await
+        .unwrap();
+    flags.set("--instance", "b");
+    let b = start(&RelayerArgs::from_flags(flags.args()).unwrap())
+        .await
+        .unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let client_a = RelayerClient::new(format!("http://{}", a.addr), sequencer);
     let client_b = RelayerClient::new(format!("http://{}", b.addr), sequencer);
@@ -270,13 +273,13 @@ async fn two_instances_share_a_postgres_store() {
 
 /// The relayer process set to SIGKILL itself at `point` (`micropay_relayer::crash`).
 async fn spawn_crashing(
-    args: &RelayerArgs,
+    flags: &RelayerFlags,
     sequencer: Pubkey,
     point: &str,
 ) -> (RelayerProcess, RelayerClient) {
     let program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
     let process =
-        RelayerProcess::spawn_program_with(program, args, &[("MICROPAY_CRASH_AT", point)])
+        RelayerProcess::spawn_program_with(program, flags, &[("MICROPAY_CRASH_AT", point)])
             .await
             .expect("the relayer process");
     let client = RelayerClient::new(&process.url, sequencer);
@@ -316,7 +319,7 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    let args = deployment.relayer_flags(&devnet, dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let seen: Receipted = Arc::default();
 
@@ -441,7 +444,7 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let disk = SmallDisk::mount(8);
-    let args = deployment.relayer_args(&devnet, disk.dir.path()).unwrap();
+    let args = deployment.relayer_flags(&devnet, disk.dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let (process, client) = spawn(&args, sequencer).await;
     let seen: Receipted = Arc::default();

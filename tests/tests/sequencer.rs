@@ -45,7 +45,8 @@ async fn world() -> World {
         .expect("deployment");
     let dir = tempfile::tempdir().unwrap();
     // Settles only when told to.
-    let args = deployment.relayer_args(&devnet, dir.path()).unwrap();
+    let flags = deployment.relayer_flags(&devnet, dir.path()).unwrap();
+    let args = RelayerArgs::from_flags(flags.args()).unwrap();
     let relayer = start(&args).await.expect("relayer");
     let base = format!("http://{}", relayer.addr);
     let client = RelayerClient::new(&base, deployment.sequencer.pubkey());

@@ -16,7 +16,10 @@
 //! Chromium installed; `./scripts/test` does both first. One test binary for both:
 //! each binary that links the validator costs a long link on a cold build.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use micropay_api::ReceiptJson;
 use micropay_client::relayer::RelayerClient;
@@ -25,7 +28,7 @@ use micropay_devnet::{
     Deployment, Devnet,
 };
 use micropay_interface::state::{AccountLayout, Tab};
-use micropay_relayer::app::start;
+use micropay_relayer::app::{start, RelayerArgs};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 const FEE_BPS: u16 = 100;
@@ -64,6 +67,12 @@ async fn run_node(mut command: tokio::process::Command, what: &str) -> std::proc
     output
 }
 
+/// The devnet's relayer flags for `deployment`, to start the relayer in this process.
+fn relayer_args(deployment: &Deployment, devnet: &Devnet, dir: &Path) -> RelayerArgs {
+    let flags = deployment.relayer_flags(devnet, dir).unwrap();
+    RelayerArgs::from_flags(flags.args()).unwrap()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -86,7 +95,7 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
     let (alice, alice_account) = deployment.payee(&devnet).await.unwrap();
     let (bob, bob_account) = deployment.payee(&devnet).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let relayer = start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
+    let relayer = start(&relayer_args(&deployment, &devnet, dir.path()))
         .await
         .expect("relayer");
     let base = format!("http://{}", relayer.addr);
@@ -214,7 +223,8 @@ async fn payee_view(relayer: &str, sequencer: &Pubkey, wallet: &Pubkey) -> serde
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_tip_widget_tips_from_chromium_and_the_creator_is_paid() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let demo = WebDemo::start("127.0.0.1:0".parse().unwrap())
+    let relayer_program = Path::new(env!("CARGO_BIN_EXE_relayer-under-test"));
+    let demo = WebDemo::start("127.0.0.1:0".parse().unwrap(), relayer_program)
         .await
         .expect("the web demo starts");
     let sdk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sdk");
@@ -241,7 +251,7 @@ async fn the_tip_widget_tips_from_chromium_and_the_creator_is_paid() {
             .unwrap(),
         gross - gross / 100
     );
-    demo.stop().await;
+    demo.stop().await.expect("the demo stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -254,7 +264,7 @@ async fn a_typescript_agent_pays_per_call_from_parallel_streams() {
         .await
         .expect("deployment");
     let dir = tempfile::tempdir().unwrap();
-    let relayer = start(&deployment.relayer_args(&devnet, dir.path()).unwrap())
+    let relayer = start(&relayer_args(&deployment, &devnet, dir.path()))
         .await
         .expect("relayer");
     let base = format!("http://{}", relayer.addr);

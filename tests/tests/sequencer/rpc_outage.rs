@@ -73,7 +73,13 @@ async fn an_rpc_outage_delays_settlement_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let args = RelayerArgs {
         url: format!("http://{}", proxy.addr),
-        ..deployment.relayer_args(&devnet, dir.path()).unwrap()
+        ..RelayerArgs::from_flags(
+            deployment
+                .relayer_flags(&devnet, dir.path())
+                .unwrap()
+                .args(),
+        )
+        .unwrap()
     };
     let relayer = start(&args).await.expect("relayer");
     let client = RelayerClient::new(
