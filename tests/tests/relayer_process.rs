@@ -128,13 +128,13 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let args = deployment.relayer_flags(&devnet, dir.path()).unwrap();
+    let flags = deployment.relayer_flags(&devnet, dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let seen: Receipted = Arc::default();
 
     // Killed while tips arrive, at three moments; then while it settles.
     for kill_after_ms in [150u64, 700, 1_500] {
-        let (process, client) = spawn(&args, sequencer).await;
+        let (process, client) = spawn(&flags, sequencer).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tippers = tip_until(client.clone(), &payers, &payees, seen.clone(), stop.clone());
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
@@ -143,13 +143,13 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
         while tippers.join_next().await.is_some() {}
     }
     for kill_after_ms in [100u64, 400] {
-        let (process, _client) = spawn(&args, sequencer).await;
+        let (process, _client) = spawn(&flags, sequencer).await;
         process.signal(libc::SIGUSR1).unwrap();
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
         process.kill().unwrap();
     }
     // More tips after the crashes, then SIGTERM in the middle of settling: a clean exit.
-    let (process, client) = spawn(&args, sequencer).await;
+    let (process, client) = spawn(&flags, sequencer).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tippers = tip_until(client.clone(), &payers, &payees, seen.clone(), stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -160,7 +160,7 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
     assert!(process.terminate().await.unwrap().success());
 
     // A last restart settles whatever is left; everything adds up.
-    let (process, client) = spawn(&args, sequencer).await;
+    let (process, client) = spawn(&flags, sequencer).await;
     process.signal(libc::SIGUSR1).unwrap();
     check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     assert!(process.terminate().await.unwrap().success());
@@ -319,13 +319,13 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let args = deployment.relayer_flags(&devnet, dir.path()).unwrap();
+    let flags = deployment.relayer_flags(&devnet, dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
     let seen: Receipted = Arc::default();
 
     // Under load, killed at each point in turn, each restart recovering from the last.
     for (point, payers) in points.iter().zip(payers.chunks(2)) {
-        let (process, client) = spawn_crashing(&args, sequencer, point).await;
+        let (process, client) = spawn_crashing(&flags, sequencer, point).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tippers = tip_until(client, payers, &payees, seen.clone(), stop.clone());
         killed_at_its_point(process, point).await;
@@ -337,7 +337,7 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
     // settled behind the relayer's back, the relayer tops it up and dies.
     let payer = deployment.payer(&devnet, 50_000).await.unwrap();
     let (carol, carol_account) = deployment.payee(&devnet).await.unwrap();
-    let (process, client) = spawn_crashing(&args, sequencer, "top-up-sent").await;
+    let (process, client) = spawn_crashing(&flags, sequencer, "top-up-sent").await;
     let first = client
         .tip(&payer.owner, &payer.tab, 0, &carol.pubkey(), 1_000)
         .await
@@ -353,7 +353,7 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
     killed_at_its_point(process, "top-up-sent").await;
 
     // A clean restart settles everything left, once.
-    let (process, client) = spawn(&args, sequencer).await;
+    let (process, client) = spawn(&flags, sequencer).await;
     process.signal(libc::SIGUSR1).unwrap();
     check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     let net = |gross: u64| gross - gross / 100;
@@ -444,9 +444,9 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
         .unwrap();
     let payees = deployment.payees(&devnet, 3).await.unwrap();
     let disk = SmallDisk::mount(8);
-    let args = deployment.relayer_flags(&devnet, disk.dir.path()).unwrap();
+    let flags = deployment.relayer_flags(&devnet, disk.dir.path()).unwrap();
     let sequencer = deployment.sequencer.pubkey();
-    let (process, client) = spawn(&args, sequencer).await;
+    let (process, client) = spawn(&flags, sequencer).await;
     let seen: Receipted = Arc::default();
     let tip = |n: usize| {
         let (client, payer, payee, seen) = (
