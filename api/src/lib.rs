@@ -6,12 +6,16 @@
 //! (amounts, totals, epochs, incarnations) a decimal string, so that clients whose
 //! numbers are doubles (JavaScript) read them exactly.
 
+mod batch;
 pub mod decimal;
 mod error;
 mod status;
 mod types;
 pub mod x402;
 
+pub use batch::{
+    StateOutcome, SubmitStates, SubmittedStates, MAX_BATCH_BODY_BYTES, MAX_BATCH_STATES,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use status::{
     PayeeSummary, RelayerStatus, SettlementStatus, SettlementView, Settlements, StatusTotals,
@@ -31,6 +35,8 @@ pub mod routes {
     pub const PAYEE: &str = "/v1/payees/{wallet}";
     pub const STREAM: &str = "/v1/streams/{tab}/{slot}";
     pub const STREAM_STATES: &str = "/v1/streams/{tab}/{slot}/states";
+    /// States of any streams in one request ([`crate::SubmitStates`]).
+    pub const STATES: &str = "/v1/states";
     pub const PAYEE_RECEIPTS: &str = "/v1/payees/{wallet}/receipts";
     pub const PAYEE_RECEIPT_EVENTS: &str = "/v1/payees/{wallet}/receipts/events";
     pub const METRICS: &str = "/metrics";

@@ -20,8 +20,8 @@ use axum::{
     Json, Router,
 };
 use micropay_api::{
-    routes, x402, ErrorCode, ErrorResponse, Health, ReceiptJson, SignedStreamJson, StateReceipt,
-    StreamStateJson, StreamView, MAX_BODY_BYTES,
+    routes, x402, ErrorBody, ErrorCode, ErrorResponse, Health, ReceiptJson, SignedStreamJson,
+    StateReceipt, StreamStateJson, StreamView, MAX_BODY_BYTES,
 };
 use solana_sdk::pubkey::Pubkey;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -56,6 +56,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Result<Router, StartE
         .route(routes::HEALTH, get(health))
         .route(routes::STREAM, get(stream))
         .route(routes::STREAM_STATES, post(submit))
+        .route(routes::STATES, post(crate::batch::submit_states))
         .route(routes::STATUS, get(reports::status))
         .route(routes::SETTLEMENTS, get(reports::settlements))
         .route(routes::PAYEE, get(reports::payee))
@@ -164,6 +165,11 @@ impl ApiError {
     pub(crate) fn malformed(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Malformed, message)
     }
+
+    /// The code and message, for an answer that carries several.
+    pub(crate) fn into_body(self) -> ErrorBody {
+        self.0.error
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -203,10 +209,11 @@ fn disk_full_warning(error: &IntakeError) {
 /// How long a client may take to send a request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads a body of at most [`MAX_BODY_BYTES`] within [`BODY_TIMEOUT`], so that slow
-/// or oversized uploads get a JSON error and never hold a connection open.
-pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
+/// Reads a body of at most `limit` bytes ([`MAX_BODY_BYTES`] but for batches) within
+/// [`BODY_TIMEOUT`], so that slow or oversized uploads get a JSON error and never hold
+/// a connection open.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
         Err(_) => Err(ApiError::new(
             ErrorCode::Timeout,
             format!(
@@ -222,7 +229,7 @@ pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
             {
                 Err(ApiError::new(
                     ErrorCode::PayloadTooLarge,
-                    format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
+                    format!("this route's bodies are limited to {limit} bytes"),
                 ))
             } else {
                 Err(ApiError::malformed(format!("body: {error}")))
@@ -322,7 +329,7 @@ pub(crate) async fn submit(
     Path((tab, slot)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<StateReceipt>, ApiError> {
-    let body = read_body(body).await?;
+    let body = read_body(body, MAX_BODY_BYTES).await?;
     let stream = stream_key(&tab, &slot)?;
     let json: SignedStreamJson =
         serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))?;

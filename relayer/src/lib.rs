@@ -5,13 +5,14 @@
 //!
 //! Modules, one job each: [`domain`] (what is stored), [`store`] (storage traits by
 //! role and the SQL store), [`chain`] (RPC), [`intake`] (acceptance rules and the
-//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API), [`reports`] (status, settlements, payees,
-//! metrics), [`serve`]
+//! sequencer), [`receipts`] (push to payees), [`http`] (the `/v1` API), [`batch`] (many states in one request), [`reports`]
+//! (status, settlements, payees, metrics), [`serve`]
 //! (connections within limits), [`x402`] (the facilitator of HTTP 402 payments),
 //! [`settlement`] (policy, planning, packing, sending, reconciliation), [`app`]
 //! (flags and lifecycle), [`crash`] (named crash points for the crash tests).
 
 pub mod app;
+pub mod batch;
 pub mod chain;
 pub mod crash;
 pub mod domain;

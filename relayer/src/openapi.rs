@@ -10,7 +10,8 @@ use micropay_api::x402::{
 use micropay_api::{
     EntryJson, ErrorBody, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts,
     PayeeSummary, ReceiptJson, RelayerStatus, SettlementStatus, SettlementView, Settlements,
-    SignedStreamJson, StateReceipt, StatusTotals, StreamStateJson, StreamStatus, StreamView,
+    SignedStreamJson, StateOutcome, StateReceipt, StatusTotals, StreamStateJson, StreamStatus,
+    StreamView, SubmitStates, SubmittedStates,
 };
 use utoipa::OpenApi;
 
@@ -30,6 +31,7 @@ use crate::{http, reports};
         http::health,
         http::stream,
         http::submit,
+        crate::batch::submit_states,
         reports::status,
         reports::settlements,
         reports::payee,
@@ -42,6 +44,7 @@ use crate::{http, reports};
     ),
     components(schemas(
         EntryJson, StreamStateJson, SignedStreamJson, ReceiptJson, StateReceipt, StreamView, StreamStatus,
+        SubmitStates, SubmittedStates, StateOutcome,
         PayeeReceipt, PayeeReceipts, Health, ErrorCode, ErrorBody, ErrorResponse,
         StatusTotals, RelayerStatus, SettlementStatus, SettlementView, Settlements, PayeeSummary,
         Amount, MicropayExtra, DeploymentExtra, PaymentRequirements, ResourceInfo, PaymentPayload,
@@ -96,6 +99,7 @@ mod tests {
             routes::PAYEE,
             routes::STREAM,
             routes::STREAM_STATES,
+            routes::STATES,
             routes::PAYEE_RECEIPTS,
             routes::PAYEE_RECEIPT_EVENTS,
             routes::METRICS,

@@ -10,6 +10,7 @@ use micropay_api::x402::{
     reasons, DeploymentExtra, FacilitatorRequest, Refusal, SettleResponse, SupportedKind,
     SupportedResponse, VerifyResponse, SCHEME, X402_VERSION,
 };
+use micropay_api::MAX_BODY_BYTES;
 use micropay_protocol::SignedStream;
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 
@@ -59,7 +60,7 @@ struct Payable {
 }
 
 async fn read_request(body: Body) -> Result<FacilitatorRequest, ApiError> {
-    let body = read_body(body).await?;
+    let body = read_body(body, MAX_BODY_BYTES).await?;
     serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))
 }
 

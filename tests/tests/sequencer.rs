@@ -2,7 +2,8 @@
 //! receipts for every persisted state, concurrent streams of one tab, one writer per
 //! stream, the funds check across streams, intake refusing what the program refuses,
 //! receipts served and pushed to payees, settlement, and a lower state settled behind
-//! the relayer's back topped up from its receipts; bad input and slow clients
+//! the relayer's back topped up from its receipts; many states in one request
+//! ([`batch`]); bad input and slow clients
 //! ([`limits`]); an RPC outage and its recovery ([`rpc_outage`]); and HTTP 402 calls
 //! paid through the relayer as facilitator ([`paid_calls`]).
 
@@ -19,6 +20,8 @@ use micropay_protocol::{SignedStream, StreamState};
 use micropay_relayer::app::{start, RelayerArgs, Running};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
+#[path = "sequencer/batch.rs"]
+mod batch;
 #[path = "sequencer/limits.rs"]
 mod limits;
 #[path = "sequencer/paid_calls.rs"]

@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
-use tokio::sync::Mutex;
+use tokio::{sync::Mutex, task::JoinHandle};
 
 use crate::{
     domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamStatus},
@@ -20,6 +20,21 @@ use crate::{
 const STRIPES: usize = 64;
 /// Tabs whose stored epochs one stripe keeps in memory; past it, idle ones are dropped.
 const CACHED_PER_STRIPE: usize = 4_096;
+
+/// A state [`Ledger::reserve_checked`] accepted, being written.
+pub struct Reservation {
+    accepted: Accepted,
+    write: JoinHandle<StoreResult<bool>>,
+}
+
+impl Reservation {
+    /// The state once its write has ended, and whether it was written (false: another
+    /// state of its stream won, or its epoch is no longer open).
+    pub async fn written(self) -> StoreResult<(Accepted, bool)> {
+        let written = self.write.await.map_err(|_| StoreError::WriterStopped)??;
+        Ok((self.accepted, written))
+    }
+}
 
 #[derive(Default)]
 struct Entry {
@@ -90,12 +105,12 @@ impl Ledger {
 
     /// Runs `check` on `tab`'s epochs, those being written included. The state it
     /// returns counts as being written for every later check until its write ends;
-    /// then it is written. Whether it was (false: another state of its stream won).
-    pub async fn write_checked<E: From<StoreError>>(
+    /// its write starts at once, and [`Reservation::written`] waits for it.
+    pub async fn reserve_checked<E: From<StoreError>>(
         self: &Arc<Self>,
         tab: &Pubkey,
         check: impl FnOnce(&[StoredEpoch]) -> Result<Accepted, E>,
-    ) -> Result<(Accepted, bool), E> {
+    ) -> Result<Reservation, E> {
         let accepted = {
             let mut stripe = self.stripe(tab).lock().await;
             let mut epochs = self.stored_locked(&mut stripe, tab).await?;
@@ -112,17 +127,15 @@ impl Ledger {
         // the state counted as being written, nor its outcome unrecorded.
         let ledger = self.clone();
         let write = accepted.clone();
-        let written = tokio::spawn(async move {
+        let write = tokio::spawn(async move {
             let written = ledger.store.accept(write.clone()).await;
             if matches!(written, Ok(true)) {
                 crate::crash::point("state-written");
             }
             ledger.write_ended(&write, &written).await;
             written
-        })
-        .await
-        .map_err(|_| StoreError::WriterStopped)??;
-        Ok((accepted, written))
+        });
+        Ok(Reservation { accepted, write })
     }
 
     async fn write_ended(&self, accepted: &Accepted, written: &StoreResult<bool>) {
@@ -185,10 +198,15 @@ fn overlay(epochs: &mut Vec<StoredEpoch>, writing: &[StoredEpoch]) {
 }
 
 /// `stored` once `accepted` is written: the newer state of its epoch, still open.
+/// Two states of a stream written in one group end in either order, so a state never
+/// replaces a later one.
 fn upsert(stored: &mut Vec<StoredEpoch>, accepted: &Accepted) {
     let key = as_stored(accepted, None).key();
     match stored.iter_mut().find(|e| e.key() == key) {
-        Some(epoch) => *epoch = as_stored(accepted, Some(epoch.opened_at_ms)),
+        Some(epoch) if epoch.state().seq < accepted.state().seq => {
+            *epoch = as_stored(accepted, Some(epoch.opened_at_ms))
+        }
+        Some(_) => {}
         None => stored.push(as_stored(accepted, None)),
     }
 }

@@ -2,6 +2,7 @@
 //! ([`rules`]), receipts it, persists it, and only then answers and pushes the
 //! receipt to its payees.
 
+mod batch;
 mod cache;
 pub mod ledger;
 pub mod rules;
@@ -19,7 +20,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 use cache::PayeeError;
 pub use cache::{ConfigCache, PayeeCache, TabCache};
-use ledger::Ledger;
+use ledger::{Ledger, Reservation};
 use rules::{Checked, Rejection, TabContext};
 use signatures::VerifiedSignatures;
 
@@ -318,23 +319,33 @@ impl Sequencer {
         submitted: SignedStream,
         expected: Option<(Pubkey, u64)>,
     ) -> Result<(Receipted, Payment), IntakeError> {
-        let result = self.try_submit(submitted, expected).await;
-        match &result {
-            Ok(_) => self.metrics.tips_accepted.inc(),
+        let result = match self.reserve(submitted, expected).await {
+            Ok((reserved, payment)) => self.receipted(reserved).await.map(|r| (r, payment)),
+            Err(error) => Err(error),
+        };
+        self.count(result.as_ref().map(|_| ()));
+        result
+    }
+
+    fn count(&self, result: Result<(), &IntakeError>) {
+        match result {
+            Ok(()) => self.metrics.tips_accepted.inc(),
             Err(error) => self
                 .metrics
                 .tips_rejected
                 .with_label_values(&[error.code().as_str()])
                 .inc(),
         }
-        result
     }
 
-    async fn try_submit(
+    /// Checks and receipts `submitted` and starts its write: from now on every other
+    /// state of its tab is checked with it counted, and [`Self::receipted`] waits for
+    /// it to be durable.
+    async fn reserve(
         &self,
         submitted: SignedStream,
         expected: Option<(Pubkey, u64)>,
-    ) -> Result<(Receipted, Payment), IntakeError> {
+    ) -> Result<(Reservation, Payment), IntakeError> {
         let (loaded, checked, payment) = self.admit(&submitted).await?;
         if let Some((payee, amount)) = expected.filter(|tip| *tip != checked.tip) {
             return Err(Rejection::Policy(format!(
@@ -347,9 +358,9 @@ impl Sequencer {
         // Checked again against the tab's epochs as they stand once its turn comes,
         // states other streams are writing included; the signature, the tab and the
         // payee were checked above.
-        let (accepted, written) = self
+        let reserved = self
             .ledger
-            .write_checked(&tab, |epochs| {
+            .reserve_checked(&tab, |epochs| {
                 let now = self
                     .context(&loaded, epochs)
                     .check_state(tab, &submitted.state)?;
@@ -369,6 +380,12 @@ impl Sequencer {
                 })
             })
             .await?;
+        Ok((reserved, payment))
+    }
+
+    /// The reserved state once it is durable, its receipt pushed to its payees.
+    async fn receipted(&self, reserved: Reservation) -> Result<Receipted, IntakeError> {
+        let (accepted, written) = reserved.written().await?;
         if !written {
             return Err(Rejection::Stale(
                 "another state of this stream was receipted first".into(),
@@ -376,6 +393,6 @@ impl Sequencer {
             .into());
         }
         self.receipts.publish(accepted.receipted.clone());
-        Ok((accepted.receipted, payment))
+        Ok(accepted.receipted)
     }
 }

@@ -127,6 +127,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/states": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submits signed states of any streams at once; answers with each one's receipt or
+         *     refusal once every receipted state is durable.
+         */
+        post: operations["submit_states"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status": {
         parameters: {
             query?: never;
@@ -428,6 +448,13 @@ export interface components {
             signature: string;
         };
         /**
+         * @description A state's receipt, or why it was refused (the code a single submission of it would
+         *     have been answered with).
+         */
+        StateOutcome: components["schemas"]["StateReceipt"] | {
+            error: components["schemas"]["ErrorBody"];
+        };
+        /**
          * @description The answer to a submitted state: the sequencer's `MPR2` signature over it. The
          *     submitter holds the state, so the answer does not echo it; everyone else gets the
          *     state with its receipt ([`ReceiptJson`]).
@@ -487,6 +514,21 @@ export interface components {
              *     requires a new state to sign.
              */
             next: components["schemas"]["StreamStateJson"];
+        };
+        /**
+         * @description States to receipt, in order. Several states of one stream may follow each other:
+         *     each extends the one before it.
+         */
+        SubmitStates: {
+            /** @description 1 to 256 signed states (`MAX_BATCH_STATES`). */
+            states: components["schemas"]["SignedStreamJson"][];
+        };
+        /**
+         * @description What became of each submitted state, in the order submitted. Every receipted state
+         *     is durable when this answer is sent.
+         */
+        SubmittedStates: {
+            results: components["schemas"]["StateOutcome"][];
         };
         SupportedKind: {
             extra: components["schemas"]["DeploymentExtra"];
@@ -731,6 +773,66 @@ export interface operations {
             };
             /** @description Refused: the body names the code */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit_states: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitStates"];
+            };
+        };
+        responses: {
+            /** @description Each state's receipt or refusal, in the order submitted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmittedStates"];
+                };
+            };
+            /** @description `malformed`: not a batch, or no state in it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `payload_too_large`: over the bytes or states a batch may hold */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

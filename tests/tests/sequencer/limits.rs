@@ -293,6 +293,7 @@ impl Target {
         let tab = self.tab.to_string();
         let paths = prop_oneof![
             4 => Just(states.clone()),
+            1 => Just(micropay_api::routes::STATES.to_owned()),
             1 => Just(micropay_api::x402::routes::VERIFY.to_owned()),
             1 => Just(micropay_api::x402::routes::SETTLE.to_owned()),
             1 => (prop::sample::select(vec![
@@ -313,6 +314,8 @@ impl Target {
                 "paymentPayload": {"x402Version": 2, "payload": v},
                 "paymentRequirements": {"scheme": "micropay", "amount": "1"},
             }).to_string().into_bytes()),
+            1 => prop::collection::vec(prop_oneof![self.signed_state(), self.mutated_state()], 0..8)
+                .prop_map(|states| json!({ "states": states }).to_string().into_bytes()),
             1 => json_value().prop_map(|v| v.to_string().into_bytes()),
             1 => prop::collection::vec(any::<u8>(), 0..2_048),
             1 => (1usize..20_000).prop_map(|depth| "[".repeat(depth).into_bytes()),

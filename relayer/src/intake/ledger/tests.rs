@@ -64,6 +64,15 @@ fn within(balance: u64, epochs: &[StoredEpoch], next: Accepted) -> Result<Accept
     Ok(next)
 }
 
+/// Reserves what `check` accepts and waits for its write.
+async fn write_checked(
+    ledger: &Arc<Ledger>,
+    tab: &Pubkey,
+    check: impl FnOnce(&[StoredEpoch]) -> Result<Accepted, StoreError>,
+) -> StoreResult<(Accepted, bool)> {
+    ledger.reserve_checked(tab, check).await?.written().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_streams_of_a_tab_cannot_spend_the_same_funds_at_once() {
     for sole_writer in [true, false] {
@@ -75,9 +84,10 @@ async fn two_streams_of_a_tab_cannot_spend_the_same_funds_at_once() {
             .map(|slot| {
                 let ledger = ledger.clone();
                 tokio::spawn(async move {
-                    ledger
-                        .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, slot, 60)))
-                        .await
+                    write_checked(&ledger, &tab, |epochs| {
+                        within(100, epochs, accepted(tab, slot, 60))
+                    })
+                    .await
                 })
             })
             .collect();
@@ -98,10 +108,11 @@ async fn a_sole_writer_reads_a_tab_once_until_settlement_moves_it_on() {
     let ledger = Arc::new(Ledger::new(store.clone(), true));
     let tab = Pubkey::new_unique();
     for slot in 0..3 {
-        let (_, written) = ledger
-            .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, slot, 10)))
-            .await
-            .unwrap();
+        let (_, written) = write_checked(&ledger, &tab, |epochs| {
+            within(100, epochs, accepted(tab, slot, 10))
+        })
+        .await
+        .unwrap();
         assert!(written);
     }
     assert_eq!(ledger.stored(&tab).await.unwrap().len(), 3);
@@ -113,10 +124,11 @@ async fn a_sole_writer_reads_a_tab_once_until_settlement_moves_it_on() {
 
     // A write another writer won leaves nothing kept that the store may not hold.
     store.lose.store(true, Ordering::SeqCst);
-    let (_, written) = ledger
-        .write_checked(&tab, |epochs| within(100, epochs, accepted(tab, 3, 10)))
-        .await
-        .unwrap();
+    let (_, written) = write_checked(&ledger, &tab, |epochs| {
+        within(100, epochs, accepted(tab, 3, 10))
+    })
+    .await
+    .unwrap();
     assert!(!written);
     assert_eq!(ledger.stored(&tab).await.unwrap().len(), 3);
     assert_eq!(store.reads.load(Ordering::SeqCst), 3);
@@ -133,7 +145,9 @@ async fn a_caller_gone_away_neither_loses_its_write_nor_keeps_it_reserved() {
     let store = Arc::new(SlowStore::default());
     let ledger = Arc::new(Ledger::new(store.clone(), true));
     let tab = Pubkey::new_unique();
-    let write = ledger.write_checked(&tab, |epochs| within(100, epochs, accepted(tab, 0, 60)));
+    let write = write_checked(&ledger, &tab, |epochs| {
+        within(100, epochs, accepted(tab, 0, 60))
+    });
     // Dropped once its state is reserved, mid-write.
     assert!(tokio::time::timeout(Duration::from_millis(5), write)
         .await
@@ -144,4 +158,33 @@ async fn a_caller_gone_away_neither_loses_its_write_nor_keeps_it_reserved() {
     let stripe = ledger.stripe(&tab).lock().await;
     assert!(stripe[&tab].writing.is_empty());
     assert_eq!(stripe[&tab].stored.as_ref().map(Vec::len), Some(1));
+}
+
+/// Two states of one stream reserved back to back (a batch) are written in one group
+/// and their writes end in either order: what is kept is the later state.
+#[test]
+fn an_earlier_state_never_replaces_a_later_one_kept() {
+    let key = Keypair::new();
+    let first = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0)
+        .tip(Pubkey::new_unique(), 10)
+        .unwrap();
+    let second = first.tip(Pubkey::new_unique(), 5).unwrap();
+    let accept = |state: &StreamState, previous_seq| Accepted {
+        receipted: Receipted {
+            signed: SignedStream::sign(state.clone(), &key).unwrap(),
+            receipt: [0; 64],
+        },
+        previous_seq,
+        tip: (Pubkey::new_unique(), 5),
+        at_ms: 1,
+    };
+    let (first, second) = (accept(&first, None), accept(&second, Some(1)));
+    for order in [[&first, &second], [&second, &first]] {
+        let mut stored = Vec::new();
+        for accepted in order {
+            upsert(&mut stored, accepted);
+        }
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].state().seq, 2);
+    }
 }
