@@ -40,8 +40,11 @@ pub enum WorkloadName {
     Stream,
     /// 5,000 payers, 100 payees, one tip each.
     Fans,
-    /// Concurrent clients submitting for a fixed time.
+    /// Concurrent clients submitting for a fixed time, one state per request.
     Ingest,
+    /// Ingest by fewer clients, each sending `--batch-states` of its streams' states
+    /// per request (`POST /v1/states`), as a gateway collecting its users' tips would.
+    IngestBatch,
     /// Ingest for `--soak-secs` (10 minutes) while the relayer settles every 30 s:
     /// every receipted tip settled once, the relayer's memory sampled as it goes. Run
     /// only when named.
@@ -68,6 +71,12 @@ pub struct BenchArgs {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 64)]
     pub clients: usize,
+    /// The ingest-batch workload's concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    pub batch_clients: usize,
+    /// States per request in the ingest-batch workload.
+    #[arg(long, default_value_t = 64)]
+    pub batch_states: usize,
     /// Multiplies every workload's payers and tips (e.g. 0.05 for a quick look).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
@@ -173,6 +182,7 @@ async fn run_workload(
                 clients: args.clients,
                 max_tip: 10_000,
                 seed: 1,
+                batch: None,
             },
         ),
         WorkloadName::Fans => {
@@ -186,6 +196,7 @@ async fn run_workload(
                     clients: args.clients,
                     max_tip: 10_000,
                     seed: 2,
+                    batch: None,
                 },
             )
         }
@@ -204,6 +215,20 @@ async fn run_workload(
                 clients: args.clients,
                 max_tip: 10_000,
                 seed: if name == WorkloadName::Soak { 4 } else { 3 },
+                batch: None,
+            },
+        ),
+        // The same payers as ingest, driven by fewer clients that batch.
+        WorkloadName::IngestBatch => (
+            args.clients * 4,
+            16,
+            Workload {
+                activity: Activity::Uniform,
+                amount: Amount::For(Duration::from_secs(args.ingest_secs)),
+                clients: args.batch_clients,
+                max_tip: 10_000,
+                seed: 5,
+                batch: Some(args.batch_states.clamp(1, micropay_api::MAX_BATCH_STATES)),
             },
         ),
     };
@@ -404,6 +429,7 @@ pub async fn main(args: BenchArgs, json: bool) -> anyhow::Result<()> {
             WorkloadName::Stream,
             WorkloadName::Fans,
             WorkloadName::Ingest,
+            WorkloadName::IngestBatch,
             WorkloadName::Paid,
         ]
     } else {

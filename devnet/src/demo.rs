@@ -151,6 +151,7 @@ pub async fn run(args: &DemoArgs, relayer_program: &Path, quiet: bool) -> anyhow
         clients: args.clients,
         max_tip,
         seed: 7,
+        batch: None,
     };
     let outcome = live::run(&relayer, &stage.payers, &stage.payees, &workload, &progress).await;
     progress.finish_and_clear();

@@ -44,6 +44,9 @@ pub struct Workload {
     /// Tips are uniform in `1..=max_tip` base units.
     pub max_tip: u64,
     pub seed: u64,
+    /// Presigned clients send this many states per request (`POST /v1/states`);
+    /// `None`: one state per request to its stream's route.
+    pub batch: Option<usize>,
 }
 
 impl Workload {
@@ -230,6 +233,7 @@ mod tests {
             clients,
             max_tip: 100,
             seed: 9,
+            batch: None,
         }
     }
 

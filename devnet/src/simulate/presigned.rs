@@ -1,8 +1,9 @@
 //! Clients whose every state is signed and encoded before the timed window, and whose
 //! receipts are checked after it: in the window a client only sends a prepared body
-//! and keeps the answer, so the cores go to the relayer being measured. A stream the
-//! relayer refuses once is not sent again (its later states extend one that was not
-//! stored).
+//! and keeps the answer, so the cores go to the relayer being measured. A body is one
+//! state, or with [`Workload::batch`] that many of the client's states in a row
+//! (`POST /v1/states`). A stream the relayer refuses once is not sent again (its later
+//! states extend one that was not stored).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -24,11 +25,12 @@ use crate::Payer;
 /// a timed run that uses them all ends early, and its rate is still what it measured.
 const PREPARED_PER_SECOND: usize = 15_000;
 
-/// A tip's state, signed and encoded.
+/// One request: its tips' states, signed and encoded.
 struct Prepared {
-    tip: Tip,
-    signed: SignedStream,
+    tips: Vec<Tip>,
+    signed: Vec<SignedStream>,
     submission: Submission,
+    batched: bool,
 }
 
 /// Every client's states, in the order it sends them.
@@ -80,7 +82,10 @@ impl Presigned {
                     scope.spawn(move || {
                         plans
                             .iter()
-                            .map(|plan| sign_plan(relayer, payers, payees, starts, plan))
+                            .map(|plan| {
+                                let signed = sign_plan(payers, payees, starts, plan)?;
+                                Ok(requests(relayer, signed, workload.batch))
+                            })
                             .collect::<anyhow::Result<Vec<_>>>()
                     })
                 })
@@ -102,7 +107,7 @@ impl Presigned {
 
     /// How many states are ready to send.
     pub fn states(&self) -> usize {
-        self.clients.iter().map(Vec::len).sum()
+        self.clients.iter().flatten().map(|p| p.tips.len()).sum()
     }
 
     /// The timed window: every client sends its states in order, keeping the answers.
@@ -117,33 +122,34 @@ impl Presigned {
                 let mut answers = Vec::with_capacity(prepared.len());
                 let mut refused = HashSet::new();
                 for Prepared {
-                    tip,
+                    tips,
                     signed,
                     submission,
+                    batched,
                 } in prepared
                 {
                     if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                         break;
                     }
-                    if refused.contains(&tip.payer) {
+                    if tips.iter().any(|tip| refused.contains(&tip.payer)) {
                         continue;
                     }
                     let sent = Instant::now();
                     let answer = relayer.send(&submission).await;
                     match &answer {
-                        Ok(_) => {
-                            latency.saturating_record(sent.elapsed().as_micros() as u64);
-                        }
-                        Err(_) => {
-                            refused.insert(tip.payer);
-                        }
+                        Ok(_) => latency.saturating_record_n(
+                            sent.elapsed().as_micros() as u64,
+                            tips.len() as u64,
+                        ),
+                        Err(_) => refused.extend(tips.iter().map(|tip| tip.payer)),
                     }
+                    progress.inc(tips.len() as u64);
                     answers.push(Answer {
-                        tip,
+                        tips,
                         signed,
+                        batched,
                         answer,
                     });
-                    progress.inc(1);
                 }
                 (answers, latency)
             });
@@ -165,14 +171,13 @@ impl Presigned {
 }
 
 /// One client's tips in order, extending each of its streams from where the relayer
-/// has it.
+/// has it, each with its state signed.
 fn sign_plan(
-    relayer: &RelayerClient,
     payers: &[Payer],
     payees: &[Pubkey],
     starts: &[StreamState],
     plan: &[Tip],
-) -> anyhow::Result<Vec<Prepared>> {
+) -> anyhow::Result<Vec<(Tip, SignedStream)>> {
     let mut latest: HashMap<usize, StreamState> = HashMap::new();
     plan.iter()
         .map(|tip| {
@@ -182,20 +187,68 @@ fn sign_plan(
             let next = state.tip_or_next_epoch(payees[tip.payee], tip.amount)?;
             let signed = SignedStream::sign(next.clone(), payers[tip.payer].tipper().0)?;
             *state = next;
-            Ok(Prepared {
-                tip: *tip,
-                submission: relayer.submission(&signed),
-                signed,
-            })
+            Ok((*tip, signed))
         })
         .collect()
 }
 
-/// A state sent in the timed window, and the relayer's answer to it.
+/// A client's signed states as the requests it sends: one each, or `batch` at a time.
+fn requests(
+    relayer: &RelayerClient,
+    signed: Vec<(Tip, SignedStream)>,
+    batch: Option<usize>,
+) -> Vec<Prepared> {
+    signed
+        .chunks(batch.unwrap_or(1))
+        .map(|chunk| {
+            let (tips, signed): (Vec<Tip>, Vec<SignedStream>) = chunk.iter().cloned().unzip();
+            let submission = match batch {
+                Some(_) => relayer.batch_submission(&signed),
+                None => relayer.submission(&signed[0]),
+            };
+            Prepared {
+                tips,
+                signed,
+                submission,
+                batched: batch.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// A request sent in the timed window, and the relayer's answer to it.
 struct Answer {
-    tip: Tip,
-    signed: SignedStream,
+    tips: Vec<Tip>,
+    signed: Vec<SignedStream>,
+    batched: bool,
     answer: Result<Bytes, RelayerError>,
+}
+
+impl Answer {
+    /// Whether each tip was receipted, its receipt checked against its state and the
+    /// sequencer.
+    fn check(&self, relayer: &RelayerClient) -> Vec<Result<(), String>> {
+        let checked = self
+            .answer
+            .as_ref()
+            .map_err(|e| e.to_string())
+            .and_then(|answer| {
+                if self.batched {
+                    relayer
+                        .check_receipts(&self.signed, answer)
+                        .map_err(|e| e.to_string())
+                } else {
+                    Ok(vec![relayer.check_receipt(&self.signed[0], answer)])
+                }
+            });
+        match checked {
+            Ok(results) => results
+                .into_iter()
+                .map(|result| result.map(drop).map_err(|e| e.to_string()))
+                .collect(),
+            Err(error) => vec![Err(error); self.tips.len()],
+        }
+    }
 }
 
 /// The answers of a timed window, their receipts not yet checked.
@@ -218,21 +271,12 @@ impl Sent {
                 .map(|answers| {
                     scope.spawn(move || {
                         let mut outcome = Outcome::empty(payees);
-                        for Answer {
-                            tip,
-                            signed,
-                            answer,
-                        } in answers
-                        {
-                            match answer.as_ref().map_err(|error| error.to_string()).and_then(
-                                |answer| {
-                                    relayer
-                                        .check_receipt(signed, answer)
-                                        .map_err(|error| error.to_string())
-                                },
-                            ) {
-                                Ok(_) => outcome.accept(tip),
-                                Err(error) => outcome.fail(error),
+                        for answer in answers {
+                            for (tip, receipted) in answer.tips.iter().zip(answer.check(relayer)) {
+                                match receipted {
+                                    Ok(()) => outcome.accept(tip),
+                                    Err(error) => outcome.fail(error),
+                                }
                             }
                         }
                         outcome

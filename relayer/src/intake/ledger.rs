@@ -123,12 +123,15 @@ impl Ledger {
             accepted
         };
         crate::crash::point("state-reserved");
+        // Queued before returning, so that the next state of its stream, reserved
+        // after this returns, is written after it.
+        let pending = self.store.queue(accepted.clone());
         // A task of its own: a caller gone away (its connection closed) must not leave
         // the state counted as being written, nor its outcome unrecorded.
         let ledger = self.clone();
         let write = accepted.clone();
         let write = tokio::spawn(async move {
-            let written = ledger.store.accept(write.clone()).await;
+            let written = pending.written().await;
             if matches!(written, Ok(true)) {
                 crate::crash::point("state-written");
             }

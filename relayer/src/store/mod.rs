@@ -11,6 +11,7 @@ mod writer;
 use async_trait::async_trait;
 use micropay_api::{SettlementView, StatusTotals};
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
+use tokio::sync::oneshot;
 
 pub use sql::SqlStore;
 
@@ -57,10 +58,31 @@ pub trait IntakeStore: Send + Sync + 'static {
     /// epoch of each stream whatever its status.
     async fn tab_epochs(&self, tab: &Pubkey) -> StoreResult<Vec<StoredEpoch>>;
 
-    /// Durably stores the state if the stream epoch's stored seq is still
-    /// `previous_seq` (`None`: nothing stored for that epoch) and the epoch is open.
-    /// Returns once it is on disk; false if another state won.
-    async fn accept(&self, accepted: Accepted) -> StoreResult<bool>;
+    /// Queues the state to be stored durably if the stream epoch's stored seq is
+    /// still `previous_seq` (`None`: nothing stored for that epoch) and the epoch is
+    /// open. States are written in the order they were queued, so a state may follow
+    /// one queued before it. [`PendingWrite::written`] says once it is on disk, or
+    /// false if another state won.
+    fn queue(&self, accepted: Accepted) -> PendingWrite;
+
+    /// [`Self::queue`] and wait for the write: true once the state is on disk.
+    async fn accept(&self, accepted: Accepted) -> StoreResult<bool> {
+        self.queue(accepted).written().await
+    }
+}
+
+/// A state queued by [`IntakeStore::queue`].
+pub struct PendingWrite(oneshot::Receiver<StoreResult<bool>>);
+
+impl PendingWrite {
+    pub fn new(outcome: oneshot::Receiver<StoreResult<bool>>) -> Self {
+        Self(outcome)
+    }
+
+    /// Whether the state was written, once its write has ended.
+    pub async fn written(self) -> StoreResult<bool> {
+        self.0.await.map_err(|_| StoreError::WriterStopped)?
+    }
 }
 
 /// What the settlement engine needs.

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     codec::{parse, row_to_epoch, EPOCH_COLUMNS},
     writer::{self, AcceptRequest},
-    IntakeStore, SettlementStore, StoreError, StoreResult,
+    IntakeStore, PendingWrite, SettlementStore, StoreError, StoreResult,
 };
 use crate::domain::{Accepted, EpochKey, RecordedSettlement, StoredEpoch, StreamKey, StreamStatus};
 
@@ -33,7 +33,9 @@ pub struct SqlStore {
     /// Writes. For SQLite a single connection: SQLite has one writer.
     pool: AnyPool,
     pub(super) reader: AnyPool,
-    accepts: mpsc::Sender<AcceptRequest>,
+    /// Unbounded: what is queued is bounded by the connections served, each waiting
+    /// on its states.
+    accepts: mpsc::UnboundedSender<AcceptRequest>,
 }
 
 impl SqlStore {
@@ -180,13 +182,12 @@ impl IntakeStore for SqlStore {
         self.epochs(sqlx::query(&sql).bind(tab.to_string())).await
     }
 
-    async fn accept(&self, accepted: Accepted) -> StoreResult<bool> {
-        let (reply, answer) = oneshot::channel();
-        self.accepts
-            .send(AcceptRequest { accepted, reply })
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+    fn queue(&self, accepted: Accepted) -> PendingWrite {
+        let (reply, outcome) = oneshot::channel();
+        // A writer gone drops the request, and with it `reply`: the outcome is then
+        // `WriterStopped`.
+        let _ = self.accepts.send(AcceptRequest { accepted, reply });
+        PendingWrite::new(outcome)
     }
 }
 

@@ -33,8 +33,8 @@ pub struct AcceptRequest {
     pub reply: oneshot::Sender<StoreResult<bool>>,
 }
 
-pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::Sender<AcceptRequest> {
-    let (sender, requests) = mpsc::channel(4 * GROUP_COMMIT_MAX);
+pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::UnboundedSender<AcceptRequest> {
+    let (sender, requests) = mpsc::unbounded_channel();
     tokio::spawn(group_commit(pool, backend, requests));
     sender
 }
@@ -42,7 +42,7 @@ pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::Sender<AcceptRequest> {
 async fn group_commit(
     pool: AnyPool,
     backend: Backend,
-    mut requests: mpsc::Receiver<AcceptRequest>,
+    mut requests: mpsc::UnboundedReceiver<AcceptRequest>,
 ) {
     let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
     while requests.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {

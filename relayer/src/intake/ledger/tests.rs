@@ -7,14 +7,17 @@ use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::signature::Keypair;
 
 use super::*;
+use crate::store::PendingWrite;
 
 /// A store of accepted states whose writes take 20 ms; reads are counted.
 #[derive(Default)]
 struct SlowStore {
-    epochs: std::sync::Mutex<Vec<StoredEpoch>>,
+    epochs: Arc<std::sync::Mutex<Vec<StoredEpoch>>>,
     reads: AtomicUsize,
     /// Refuse every write, as if another instance had won.
     lose: std::sync::atomic::AtomicBool,
+    /// The seq of each state queued, in the order queued.
+    queued: std::sync::Mutex<Vec<u32>>,
 }
 
 #[async_trait]
@@ -29,13 +32,18 @@ impl IntakeStore for SlowStore {
             .collect())
     }
 
-    async fn accept(&self, accepted: Accepted) -> StoreResult<bool> {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if self.lose.load(Ordering::SeqCst) {
-            return Ok(false);
-        }
-        upsert(&mut self.epochs.lock().unwrap(), &accepted);
-        Ok(true)
+    fn queue(&self, accepted: Accepted) -> PendingWrite {
+        self.queued.lock().unwrap().push(accepted.state().seq);
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let (lose, epochs) = (self.lose.load(Ordering::SeqCst), self.epochs.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if !lose {
+                upsert(&mut epochs.lock().unwrap(), &accepted);
+            }
+            let _ = reply.send(Ok(!lose));
+        });
+        PendingWrite::new(outcome)
     }
 }
 
@@ -187,4 +195,45 @@ fn an_earlier_state_never_replaces_a_later_one_kept() {
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].state().seq, 2);
     }
+}
+
+/// A batch reserves a stream's states one after another without waiting for their
+/// writes: the store must get them in that order, or a state would reach the writer
+/// before the one it follows and be refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn states_reserved_in_turn_are_queued_in_turn() {
+    let store = Arc::new(SlowStore::default());
+    let ledger = Arc::new(Ledger::new(store.clone(), true));
+    let key = Keypair::new();
+    let mut state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0);
+    let payee = Pubkey::new_unique();
+    let mut reserved = Vec::new();
+    for seq in 1..=64u32 {
+        let previous_seq = (seq > 1).then_some(seq - 1);
+        state = state.tip(payee, 1).unwrap();
+        let accepted = Accepted {
+            receipted: Receipted {
+                signed: SignedStream::sign(state.clone(), &key).unwrap(),
+                receipt: [0; 64],
+            },
+            previous_seq,
+            tip: (payee, 1),
+            at_ms: 1,
+        };
+        let tab = state.tab;
+        reserved.push(
+            ledger
+                .reserve_checked(&tab, |epochs| {
+                    let stored = epochs.iter().map(|e| e.state().seq).max();
+                    assert_eq!(stored, previous_seq, "each checked against the one before");
+                    Ok::<_, StoreError>(accepted)
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    for reservation in reserved {
+        assert!(reservation.written().await.unwrap().1);
+    }
+    assert_eq!(*store.queued.lock().unwrap(), (1..=64).collect::<Vec<_>>());
 }
