@@ -102,6 +102,28 @@ export class RelayerClient {
   }
 
   /**
+   * Submits up to 256 signed states of any streams in one request (`POST /v1/states`),
+   * a stream's states in the order they extend each other. Each comes back, in the
+   * order given, receipted (its receipt checked) or as the `RelayerError` that refused
+   * it (status 0: the request itself succeeded).
+   */
+  async submitAll(signed: readonly SignedState[]): Promise<Array<ReceiptedState | RelayerError>> {
+    const { data, error, response } = await this.http.POST('/v1/states', {
+      body: { states: signed.map(signedToJson) },
+    });
+    if (!data) throw RelayerClient.refused(error, response);
+    if (data.results.length !== signed.length)
+      throw new RelayerError('bad_response', response.status, `${data.results.length} results for ${signed.length} states`);
+    return data.results.map((outcome, i) => {
+      if ('error' in outcome) return new RelayerError(outcome.error.code, 0, outcome.error.message);
+      const receipted = receiptingFromJson(signed[i], outcome);
+      if (!verifyReceipt(receipted, this.sequencer))
+        return new RelayerError('bad_response', 0, "the receipt is not the sequencer's for the submitted state");
+      return receipted;
+    });
+  }
+
+  /**
    * Tips `amount` to `payee` on the stream `key` signs for: extends `previous` (the
    * last state this key had receipted, when the caller is the stream's only writer)
    * or else the relayer's current state by one tip, signs and submits it, and starts

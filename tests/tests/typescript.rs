@@ -119,6 +119,11 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
     for (payee, amount) in &tips {
         command.args(["--tip", &format!("{payee}:{amount}")]);
     }
+    // Two more, signed ahead and sent in one request (`POST /v1/states`).
+    let batch: Vec<(Pubkey, u64)> = vec![(bob.pubkey(), 3), (alice.pubkey(), 4)];
+    for (payee, amount) in &batch {
+        command.args(["--batch-tip", &format!("{payee}:{amount}")]);
+    }
     let output = run_node(command, "the SDK agent").await;
     let stdout = String::from_utf8(output.stdout).unwrap();
     let mut lines = stdout.lines();
@@ -143,7 +148,7 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
     let receipts: Vec<ReceiptJson> = lines
         .map(|line| serde_json::from_str(line).expect("a receipt"))
         .collect();
-    assert_eq!(receipts.len(), tips.len());
+    assert_eq!(receipts.len(), tips.len() + batch.len());
     for (i, json) in receipts.iter().enumerate() {
         let (receipted, sequencer) = json.to_receipted().unwrap();
         assert_eq!(sequencer, deployment.sequencer.pubkey());
@@ -156,8 +161,8 @@ async fn a_typescript_agent_opens_its_tab_in_one_transaction_and_its_tips_settle
         assert_eq!(receipted.state().slot, 1);
     }
     let last = receipts.last().unwrap().to_receipted().unwrap().0;
-    let alice_gross: u64 = 1_000 + 700 + 30_000;
-    let bob_gross: u64 = 2_500 + 1;
+    let alice_gross: u64 = 1_000 + 700 + 30_000 + 4;
+    let bob_gross: u64 = 2_500 + 1 + 3;
     assert_eq!(last.state().entries[&alice.pubkey()], alice_gross);
     assert_eq!(last.state().entries[&bob.pubkey()], bob_gross);
 
