@@ -8,12 +8,14 @@ use std::{collections::HashSet, future::Future, hash::Hash};
 use bytes::Bytes;
 use micropay_api::{
     routes, ErrorCode, ErrorResponse, Health, PayeeReceipt, PayeeReceipts, PayeeSummary,
-    RelayerStatus, SettlementView, Settlements, SignedStreamJson, StateOutcome, StateReceipt,
-    StreamView, SubmitStates, SubmittedStates, MAX_PAGE,
+    RelayerStatus, SettlementView, Settlements, SignedStreamJson, StateReceipt, StreamView,
+    MAX_PAGE,
 };
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use reqwest::header::CONTENT_TYPE;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
+
+mod batch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayerError {
@@ -206,59 +208,6 @@ impl RelayerClient {
             ));
         }
         Ok(receipted)
-    }
-
-    /// Submits up to [`micropay_api::MAX_BATCH_STATES`] signed states of any streams in one request
-    /// (states of one stream in the order they extend each other); returns what became
-    /// of each, every receipt checked.
-    pub async fn submit_all(
-        &self,
-        signed: &[SignedStream],
-    ) -> Result<Vec<Result<Receipted, RelayerError>>, RelayerError> {
-        let answer = self.send(&self.batch_submission(signed)).await?;
-        self.check_receipts(signed, &answer)
-    }
-
-    /// `signed` encoded as one batch for [`send`](Self::send).
-    pub fn batch_submission(&self, signed: &[SignedStream]) -> Submission {
-        let batch = SubmitStates {
-            states: signed.iter().map(SignedStreamJson::from).collect(),
-        };
-        Submission {
-            url: format!("{}{}", self.base, routes::STATES),
-            body: serde_json::to_vec(&batch)
-                .expect("wire types serialize")
-                .into(),
-        }
-    }
-
-    /// The relayer's `answer` to the batch `signed`: each state receipted (its receipt
-    /// checked as [`check_receipt`](Self::check_receipt) does) or refused.
-    pub fn check_receipts(
-        &self,
-        signed: &[SignedStream],
-        answer: &[u8],
-    ) -> Result<Vec<Result<Receipted, RelayerError>>, RelayerError> {
-        let json: SubmittedStates =
-            serde_json::from_slice(answer).map_err(|e| RelayerError::BadResponse(e.to_string()))?;
-        if json.results.len() != signed.len() {
-            return Err(RelayerError::BadResponse(format!(
-                "{} results for {} states",
-                json.results.len(),
-                signed.len()
-            )));
-        }
-        Ok(signed
-            .iter()
-            .zip(json.results)
-            .map(|(signed, outcome)| match outcome {
-                StateOutcome::Receipted(receipt) => self.receipted(signed, &receipt),
-                StateOutcome::Refused { error } => Err(RelayerError::Refused {
-                    code: error.code,
-                    message: error.message,
-                }),
-            })
-            .collect())
     }
 
     /// Tips `amount` to `payee` on the stream `key` signs for: extends the relayer's
