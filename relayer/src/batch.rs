@@ -7,7 +7,7 @@ use micropay_api::{
     SubmittedStates, MAX_BATCH_BODY_BYTES, MAX_BATCH_STATES,
 };
 
-use crate::http::{read_body, ApiError, AppState};
+use crate::http::{read_json, ApiError, AppState};
 
 /// Submits signed states of any streams at once; answers with each one's receipt or
 /// refusal once every receipted state is durable.
@@ -23,9 +23,7 @@ pub(crate) async fn submit_states(
     State(app): State<AppState>,
     body: Body,
 ) -> Result<Json<SubmittedStates>, ApiError> {
-    let body = read_body(body, MAX_BATCH_BODY_BYTES).await?;
-    let batch: SubmitStates =
-        serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))?;
+    let batch: SubmitStates = read_json(body, MAX_BATCH_BODY_BYTES).await?;
     match batch.states.len() {
         0 => return Err(ApiError::malformed("the batch holds no state")),
         n if n > MAX_BATCH_STATES => {

@@ -212,7 +212,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reads a body of at most `limit` bytes ([`MAX_BODY_BYTES`] but for batches) within
 /// [`BODY_TIMEOUT`], so that slow or oversized uploads get a JSON error and never hold
 /// a connection open.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
         Err(_) => Err(ApiError::new(
             ErrorCode::Timeout,
@@ -237,6 +237,15 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiErro
         }
         Ok(Ok(bytes)) => Ok(bytes),
     }
+}
+
+/// A JSON body of at most `limit` bytes ([`read_body`]), parsed as `T`.
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let body = read_body(body, limit).await?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))
 }
 
 impl IntoResponse for ApiError {
@@ -329,10 +338,8 @@ pub(crate) async fn submit(
     Path((tab, slot)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<StateReceipt>, ApiError> {
-    let body = read_body(body, MAX_BODY_BYTES).await?;
+    let json: SignedStreamJson = read_json(body, MAX_BODY_BYTES).await?;
     let stream = stream_key(&tab, &slot)?;
-    let json: SignedStreamJson =
-        serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))?;
     let signed = json
         .to_signed()
         .map_err(|e| ApiError::malformed(e.to_string()))?;

@@ -15,7 +15,7 @@ use micropay_protocol::SignedStream;
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 
 use crate::{
-    http::{read_body, ApiError, AppState},
+    http::{read_json, ApiError, AppState},
     intake::Sequencer,
 };
 
@@ -57,11 +57,6 @@ struct Payable {
     signed: SignedStream,
     pay_to: Pubkey,
     amount: u64,
-}
-
-async fn read_request(body: Body) -> Result<FacilitatorRequest, ApiError> {
-    let body = read_body(body, MAX_BODY_BYTES).await?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("body: {e}")))
 }
 
 /// The checks on the requirements themselves: this scheme, network and deployment,
@@ -136,7 +131,7 @@ pub(crate) async fn verify(
     State(app): State<AppState>,
     body: Body,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    let request = read_request(body).await?;
+    let request = read_json::<FacilitatorRequest>(body, MAX_BODY_BYTES).await?;
     let payable = match payable(&app, &request).await {
         Ok(payable) => payable,
         Err(refusal) => return Ok(Json(VerifyResponse::invalid(refusal))),
@@ -164,7 +159,7 @@ pub(crate) async fn settle(
     State(app): State<AppState>,
     body: Body,
 ) -> Result<Json<SettleResponse>, ApiError> {
-    let request = read_request(body).await?;
+    let request = read_json::<FacilitatorRequest>(body, MAX_BODY_BYTES).await?;
     let network = app.network.to_string();
     let payable = match payable(&app, &request).await {
         Ok(payable) => payable,

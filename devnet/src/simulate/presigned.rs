@@ -30,7 +30,6 @@ struct Prepared {
     tips: Vec<Tip>,
     signed: Vec<SignedStream>,
     submission: Submission,
-    batched: bool,
 }
 
 /// Every client's states, in the order it sends them.
@@ -38,6 +37,8 @@ pub struct Presigned {
     clients: Vec<Vec<Prepared>>,
     payees: usize,
     duration: Option<Duration>,
+    /// Whether each request is a batch (`POST /v1/states`).
+    batched: bool,
 }
 
 impl Presigned {
@@ -102,6 +103,7 @@ impl Presigned {
             clients,
             payees: payees.len(),
             duration,
+            batched: workload.batch.is_some(),
         })
     }
 
@@ -125,7 +127,6 @@ impl Presigned {
                     tips,
                     signed,
                     submission,
-                    batched,
                 } in prepared
                 {
                     if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
@@ -147,7 +148,6 @@ impl Presigned {
                     answers.push(Answer {
                         tips,
                         signed,
-                        batched,
                         answer,
                     });
                 }
@@ -166,6 +166,7 @@ impl Presigned {
             latency,
             elapsed: started.elapsed(),
             payees: self.payees,
+            batched: self.batched,
         }
     }
 }
@@ -210,7 +211,6 @@ fn requests(
                 tips,
                 signed,
                 submission,
-                batched: batch.is_some(),
             }
         })
         .collect()
@@ -220,20 +220,19 @@ fn requests(
 struct Answer {
     tips: Vec<Tip>,
     signed: Vec<SignedStream>,
-    batched: bool,
     answer: Result<Bytes, RelayerError>,
 }
 
 impl Answer {
     /// Whether each tip was receipted, its receipt checked against its state and the
     /// sequencer.
-    fn check(&self, relayer: &RelayerClient) -> Vec<Result<(), String>> {
+    fn check(&self, relayer: &RelayerClient, batched: bool) -> Vec<Result<(), String>> {
         let checked = self
             .answer
             .as_ref()
             .map_err(|e| e.to_string())
             .and_then(|answer| {
-                if self.batched {
+                if batched {
                     relayer
                         .check_receipts(&self.signed, answer)
                         .map_err(|e| e.to_string())
@@ -257,13 +256,14 @@ pub struct Sent {
     latency: hdrhistogram::Histogram<u64>,
     elapsed: Duration,
     payees: usize,
+    batched: bool,
 }
 
 impl Sent {
     /// Checks every receipt against its state and the sequencer, on every core: a tip
     /// counts as accepted only with a receipt that verifies.
     pub fn check(self, relayer: &RelayerClient) -> Outcome {
-        let payees = self.payees;
+        let (payees, batched) = (self.payees, self.batched);
         let mut outcome = std::thread::scope(|scope| {
             let workers: Vec<_> = self
                 .answers
@@ -272,7 +272,9 @@ impl Sent {
                     scope.spawn(move || {
                         let mut outcome = Outcome::empty(payees);
                         for answer in answers {
-                            for (tip, receipted) in answer.tips.iter().zip(answer.check(relayer)) {
+                            for (tip, receipted) in
+                                answer.tips.iter().zip(answer.check(relayer, batched))
+                            {
                                 match receipted {
                                     Ok(()) => outcome.accept(tip),
                                     Err(error) => outcome.fail(error),
