@@ -357,7 +357,8 @@ async fn suite(store: Arc<SqlStore>) {
     );
 
     group_commit(store.clone(), &keys).await;
-    chains_in_one_group(store, &keys).await;
+    chains_in_one_group(store.clone(), &keys).await;
+    a_losing_state_lists_no_payee(store, &keys).await;
 }
 
 /// Many concurrent accepts share commits; for each stream exactly one of several
@@ -399,6 +400,34 @@ async fn group_commit(store: Arc<SqlStore>, keys: &Keys) {
 /// Several states of one epoch queued together are written as if one by one in the
 /// order they came: each later state sees the one before it written, and a stale
 /// state between them is refused.
+/// Two first states of one epoch queued in one group, to different payees: the payee
+/// of the one that loses is listed nowhere.
+async fn a_losing_state_lists_no_payee(store: Arc<SqlStore>, keys: &Keys) {
+    let (tab, winner, loser) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let first = StreamState::new(tab, 1, 0, 0, 0).tip(winner, 7).unwrap();
+    let racing = StreamState::new(tab, 1, 0, 0, 0).tip(loser, 7).unwrap();
+    let writes = [
+        store.queue(keys.accepted(&first, None, (winner, 7), 9_500)),
+        store.queue(keys.accepted(&racing, None, (loser, 7), 9_500)),
+    ];
+    let mut written = Vec::new();
+    for write in writes {
+        written.push(write.written().await.unwrap());
+    }
+    assert_eq!(written, [true, false]);
+    assert_eq!(store.payee_receipts(&winner, 0, 10).await.unwrap().len(), 1);
+    assert!(store
+        .payee_receipts(&loser, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.payee_totals(&loser).await.unwrap().is_empty());
+}
+
 async fn chains_in_one_group(store: Arc<SqlStore>, keys: &Keys) {
     let payee = Pubkey::new_unique();
     let tabs: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
@@ -461,7 +490,7 @@ async fn sqlite_backend() {
     suite(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Reopening runs no migration twice, and everything acknowledged is there.
     let reopened = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64 + 1);
 
     let upgraded = format!("sqlite://{}", dir.path().join("previous.db").display());
     from_the_previous_schema(&upgraded, "sqlite").await;
@@ -536,7 +565,7 @@ async fn postgres_backend() {
     let database_url = format!("{base}/{database}");
     suite(Arc::new(SqlStore::connect(&database_url).await.unwrap())).await;
     let reopened = SqlStore::connect(&database_url).await.unwrap();
-    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64);
+    assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 64 + 1);
     drop(reopened);
     admin
         .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
@@ -654,4 +683,13 @@ async fn from_the_previous_schema(url: &str, backend: &str) {
         store.payee_totals(&alice).await.unwrap(),
         [sums(StreamStatus::Settled, 1, 1, 25)]
     );
+    // The previous version's tips list their payees' epochs (migration 0004).
+    let receipts = store.payee_receipts(&alice, 0, 10).await.unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].receipted, receipted);
+    assert!(store
+        .payee_receipts(&Pubkey::new_unique(), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

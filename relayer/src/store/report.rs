@@ -33,8 +33,8 @@ impl ReportStore for SqlStore {
         let sql = format!(
             "SELECT {EPOCH_COLUMNS} FROM stream_epochs e
              WHERE e.updated_at >= $2 AND EXISTS (
-                SELECT 1 FROM tips t WHERE t.payee = $1 AND t.tab = e.tab
-                  AND t.incarnation = e.incarnation AND t.slot = e.slot AND t.epoch = e.epoch)
+                SELECT 1 FROM payee_epochs p WHERE p.payee = $1 AND p.tab = e.tab
+                  AND p.incarnation = e.incarnation AND p.slot = e.slot AND p.epoch = e.epoch)
              ORDER BY e.updated_at, e.tab, e.slot, e.epoch LIMIT $3"
         );
         self.epochs(
@@ -127,8 +127,12 @@ impl ReportStore for SqlStore {
         let rows = sqlx::query(
             "SELECT e.status AS status, COUNT(*) AS epochs, CAST(SUM(t.tips) AS BIGINT) AS tips,
                     CAST(SUM(t.amount) AS BIGINT) AS amount
-             FROM (SELECT tab, incarnation, slot, epoch, COUNT(*) AS tips, SUM(amount) AS amount
-                   FROM tips WHERE payee = $1 GROUP BY tab, incarnation, slot, epoch) t
+             FROM (SELECT p.tab, p.incarnation, p.slot, p.epoch, COUNT(*) AS tips,
+                          SUM(t.amount) AS amount
+                   FROM payee_epochs p JOIN tips t
+                     ON t.tab = p.tab AND t.incarnation = p.incarnation AND t.slot = p.slot
+                    AND t.epoch = p.epoch AND t.payee = p.payee
+                   WHERE p.payee = $1 GROUP BY p.tab, p.incarnation, p.slot, p.epoch) t
              JOIN stream_epochs e ON e.tab = t.tab AND e.incarnation = t.incarnation
                   AND e.slot = t.slot AND e.epoch = t.epoch
              GROUP BY e.status ORDER BY e.status",

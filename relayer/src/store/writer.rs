@@ -160,6 +160,8 @@ enum Statement {
     Advance(Vec<usize>),
     /// The tips of those states that are now stored.
     Tips(Vec<usize>),
+    /// Each of those tips' payee and epoch, unless already listed.
+    PayeeEpochs(Vec<usize>),
 }
 
 /// The statements that write the group as if state by state in arrival order. The
@@ -192,6 +194,7 @@ fn plan(requests: &[AcceptRequest]) -> Vec<Statement> {
         }
         for chunk in wave.chunks(MAX_ROWS) {
             statements.push(Statement::Tips(chunk.to_vec()));
+            statements.push(Statement::PayeeEpochs(chunk.to_vec()));
         }
     }
     statements
@@ -210,7 +213,7 @@ const TIP_COLUMNS: usize = 9;
 impl Statement {
     fn positions(&self) -> &[usize] {
         match self {
-            Self::Open(at) | Self::Advance(at) | Self::Tips(at) => at,
+            Self::Open(at) | Self::Advance(at) | Self::Tips(at) | Self::PayeeEpochs(at) => at,
         }
     }
 
@@ -257,6 +260,17 @@ impl Statement {
                  ON CONFLICT DO NOTHING",
                 values_sql(backend, rows, TIP_COLUMNS)
             ),
+            // The same stored tips; a wave names each epoch once, so no pair twice.
+            Self::PayeeEpochs(_) => format!(
+                "WITH {TIP_ROWS} AS (VALUES {})
+                 INSERT INTO payee_epochs (payee, tab, incarnation, slot, epoch)
+                 SELECT t_payee, t_tab, t_incarnation, t_slot, t_epoch
+                 FROM t CROSS JOIN stream_epochs
+                 WHERE tab = t_tab AND incarnation = t_incarnation AND slot = t_slot
+                   AND epoch = t_epoch AND seq = t_seq AND signature = t_signature
+                 ON CONFLICT DO NOTHING",
+                values_sql(backend, rows, TIP_COLUMNS)
+            ),
         }
     }
 
@@ -284,7 +298,7 @@ impl Statement {
                     .bind(signature)
                     .bind(accepted.receipted.receipt.to_vec())
                     .bind(accepted.at_ms),
-                Self::Tips(_) => {
+                Self::Tips(_) | Self::PayeeEpochs(_) => {
                     let (payee, amount) = accepted.tip;
                     query
                         .bind(i64::from(state.seq))
@@ -353,7 +367,8 @@ mod tests {
             let positions: Vec<usize> = (0..rows).collect();
             for statement in [
                 Statement::Advance(positions.clone()),
-                Statement::Tips(positions),
+                Statement::Tips(positions.clone()),
+                Statement::PayeeEpochs(positions),
             ] {
                 let sql = format!("EXPLAIN QUERY PLAN {}", statement.sql(Backend::Sqlite));
                 let plan: Vec<String> = sqlx::query(&sql)
