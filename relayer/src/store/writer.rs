@@ -3,11 +3,12 @@
 //! after the commit. If a group fails, its states are retried one by one so that one
 //! bad state cannot fail the others.
 //!
-//! A group is written by a few multi-row statements (its states, then their tips), not
-//! one per state or tip. On SQLite they go as one script, `BEGIN` to `COMMIT`: sqlx runs
-//! each SQLite command on a worker thread of its own, and each command is a hop there
-//! and back that cost about a millisecond when the cores were busy, more than the
-//! writing itself (docs/adr/0008).
+//! A group is written by a few multi-row statements (its states, their tips, the
+//! payees' epochs), not one per state or tip. On SQLite they go as one script, `BEGIN`
+//! to `COMMIT`: sqlx runs each SQLite command on a worker thread of its own, and each
+//! command is a hop there and back that cost about a millisecond when the cores were
+//! busy, more than the writing itself (docs/adr/0008). Every row finds its epoch by
+//! primary key, whatever the group's size (docs/adr/0011).
 
 use std::{collections::HashMap, fmt::Write};
 
