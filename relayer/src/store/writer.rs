@@ -211,6 +211,14 @@ const TIP_ROWS: &str =
     "t (t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_signature, t_payee, t_amount, t_at)";
 const TIP_COLUMNS: usize = 9;
 
+/// The rows of `t` whose state is stored now: a state is stored if and only if this
+/// wave wrote it (or an identical one before it, whose tip is this one's). CROSS JOIN
+/// keeps SQLite's loops in this order: the wave outside, each epoch found by primary
+/// key; left to choose, it scans every stored epoch once the wave is long.
+const STORED_TIPS: &str = "FROM t CROSS JOIN stream_epochs
+    WHERE tab = t_tab AND incarnation = t_incarnation AND slot = t_slot
+      AND epoch = t_epoch AND seq = t_seq AND signature = t_signature";
+
 impl Statement {
     fn positions(&self) -> &[usize] {
         match self {
@@ -247,28 +255,20 @@ impl Statement {
                 values_sql(backend, rows, STATE_COLUMNS),
                 status_not_indexed(backend)
             ),
-            // A state is stored now if and only if this wave wrote it (or an identical
-            // one before it, whose tip is this one's). CROSS JOIN keeps SQLite's loops
-            // in this order: the wave outside, each epoch found by primary key; left to
-            // choose, it scans every stored epoch once the wave is long.
             Self::Tips(_) => format!(
                 "WITH {TIP_ROWS} AS (VALUES {})
                  INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
                  SELECT t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_payee, t_amount, t_at
-                 FROM t CROSS JOIN stream_epochs
-                 WHERE tab = t_tab AND incarnation = t_incarnation AND slot = t_slot
-                   AND epoch = t_epoch AND seq = t_seq AND signature = t_signature
+                 {STORED_TIPS}
                  ON CONFLICT DO NOTHING",
                 values_sql(backend, rows, TIP_COLUMNS)
             ),
-            // The same stored tips; a wave names each epoch once, so no pair twice.
+            // A wave names each epoch once, so no pair twice.
             Self::PayeeEpochs(_) => format!(
                 "WITH {TIP_ROWS} AS (VALUES {})
                  INSERT INTO payee_epochs (payee, tab, incarnation, slot, epoch)
                  SELECT t_payee, t_tab, t_incarnation, t_slot, t_epoch
-                 FROM t CROSS JOIN stream_epochs
-                 WHERE tab = t_tab AND incarnation = t_incarnation AND slot = t_slot
-                   AND epoch = t_epoch AND seq = t_seq AND signature = t_signature
+                 {STORED_TIPS}
                  ON CONFLICT DO NOTHING",
                 values_sql(backend, rows, TIP_COLUMNS)
             ),
