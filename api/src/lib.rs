@@ -21,8 +21,9 @@ pub use status::{
     PayeeSummary, RelayerStatus, SettlementStatus, SettlementView, Settlements, StatusTotals,
 };
 pub use types::{
-    EntryJson, Health, PayeeReceipt, PayeeReceipts, ReceiptJson, SignedStreamJson, StateReceipt,
-    StreamStateJson, StreamStatus, StreamView, WireError,
+    signature_from_base58, signature_to_base58, EntryJson, Health, PayeeReceipt, PayeeReceipts,
+    ReceiptJson, SignedStreamJson, StateReceipt, StreamStateJson, StreamStatus, StreamView,
+    WireError,
 };
 
 /// Route templates (axum syntax) and the paths clients request.

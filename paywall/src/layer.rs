@@ -238,7 +238,7 @@ impl PriceLayer {
             .payload
             .to_signed()
             .ok()
-            .zip(decode_signature(&settled.transaction))
+            .zip(micropay_api::signature_from_base58(&settled.transaction))
             .map(|(signed, receipt)| Receipted { signed, receipt })
             .filter(|receipted| receipted.receipt_verifies(&shared.sequencer));
         let Some(receipted) = receipted else {
@@ -294,14 +294,6 @@ impl PriceLayer {
                 .insert(headers::PAYMENT_REQUIRED, value);
         }
         response
-    }
-}
-
-fn decode_signature(text: &str) -> Option<[u8; 64]> {
-    let mut out = [0u8; 64];
-    match bs58::decode(text).onto(&mut out[..]) {
-        Ok(64) => Some(out),
-        _ => None,
     }
 }
 

@@ -1,14 +1,19 @@
-//! Signatures verified lately. A paid call's state is checked at `/x402/verify` and
-//! again, moments later, at `/x402/settle`; the second check finds the same key,
-//! message and signature here and skips the curve arithmetic, which is most of what a
-//! check costs.
+//! Signatures verified lately, and stream keys decoded once. A paid call's state is
+//! checked at `/x402/verify` and again, moments later, at `/x402/settle`; the second
+//! check finds the same key, message and signature here and skips the curve
+//! arithmetic, which is most of what a check costs. Every other check runs the
+//! predicate under the stream key as decoded the first time it was used.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
 
-use micropay_protocol::{SignedStream, STATE_MESSAGE_LEN};
+use micropay_protocol::{ed25519::DecodedKey, SignedStream, STATE_MESSAGE_LEN};
 use solana_sdk::pubkey::Pubkey;
 
-/// How many verified signatures are kept; when full, the memo starts over.
+/// How many verified signatures, and how many decoded keys, are kept; when full, a
+/// memo starts over.
 const REMEMBERED: usize = 16_384;
 
 /// Each verified signature, with the key and the state message it was verified for.
@@ -16,7 +21,8 @@ type Memo = HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>;
 
 #[derive(Default)]
 pub struct VerifiedSignatures {
-    recent: std::sync::Mutex<Memo>,
+    recent: Mutex<Memo>,
+    keys: Mutex<HashMap<[u8; 32], DecodedKey>>,
 }
 
 impl VerifiedSignatures {
@@ -25,13 +31,16 @@ impl VerifiedSignatures {
     pub fn verify(&self, submitted: &SignedStream, key: &Pubkey) -> bool {
         let message = submitted.state.message().state_bytes();
         let seen = (key.to_bytes(), message);
-        if self.recent().get(&submitted.signature) == Some(&seen) {
+        if lock(&self.recent).get(&submitted.signature) == Some(&seen) {
             return true;
         }
-        if !micropay_protocol::ed25519::verify_strict(&seen.0, &message, &submitted.signature) {
+        let verified = self
+            .decoded(&seen.0)
+            .is_some_and(|key| key.verify_strict(&message, &submitted.signature));
+        if !verified {
             return false;
         }
-        let mut recent = self.recent();
+        let mut recent = lock(&self.recent);
         if recent.len() >= REMEMBERED {
             recent.clear();
         }
@@ -39,12 +48,24 @@ impl VerifiedSignatures {
         true
     }
 
-    fn recent(&self) -> std::sync::MutexGuard<'_, Memo> {
-        // A panic while holding the lock leaves a valid map: only whole entries go in.
-        self.recent
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// `key` decoded, from memory after its first use; `None` if it is not a point.
+    fn decoded(&self, key: &[u8; 32]) -> Option<DecodedKey> {
+        if let Some(decoded) = lock(&self.keys).get(key) {
+            return Some(*decoded);
+        }
+        let decoded = DecodedKey::decode(key)?;
+        let mut keys = lock(&self.keys);
+        if keys.len() >= REMEMBERED {
+            keys.clear();
+        }
+        keys.insert(*key, decoded);
+        Some(decoded)
     }
+}
+
+fn lock<T>(memo: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves a valid map: only whole entries go in.
+    memo.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
