@@ -328,6 +328,8 @@ pub struct Health {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn state() -> StreamState {
@@ -432,5 +434,30 @@ mod tests {
         }
         assert_eq!(signature_from_base58("0OIl"), None);
         assert_eq!(signature_from_base58(""), None);
+    }
+
+    proptest! {
+        #[test]
+        fn every_signature_round_trips(
+            bytes in prop::collection::vec(any::<u8>(), 64),
+            zeros in 0usize..64,
+        ) {
+            let mut bytes: [u8; 64] = bytes.try_into().unwrap();
+            bytes[..zeros].fill(0);
+            prop_assert_eq!(signature_from_base58(&signature_to_base58(&bytes)), Some(bytes));
+        }
+
+        /// Whatever the text, decoding answers (no panic), and a text it accepts is
+        /// exactly the encoding of what it decoded to.
+        #[test]
+        fn only_canonical_texts_decode(text in prop_oneof![
+            "[1-9A-HJ-NP-Za-km-z]{0,100}",
+            "1{0,4}[1-9A-HJ-NP-Za-km-z]{84,90}",
+            ".{0,100}",
+        ]) {
+            if let Some(bytes) = signature_from_base58(&text) {
+                prop_assert_eq!(signature_to_base58(&bytes), text);
+            }
+        }
     }
 }
