@@ -150,8 +150,7 @@ use via_curve_syscalls as base_times_s_minus_key_times_k;
 /// The same point off chain, by variable-time double-base multiplication.
 #[cfg(not(target_os = "solana"))]
 fn base_times_s_minus_key_times_k(s: &[u8; 32], k: &[u8; 32], key: &[u8; 32]) -> Option<[u8; 32]> {
-    let minus_key = -curve25519_dalek::edwards::CompressedEdwardsY(*key).decompress()?;
-    base_times_s_plus_point_times_k(s, k, &minus_key)
+    base_times_s_plus_point_times_k(s, k, &DecodedKey::decode(key)?.minus_key)
 }
 
 #[cfg(not(target_os = "solana"))]

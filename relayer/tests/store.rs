@@ -397,9 +397,6 @@ async fn group_commit(store: Arc<SqlStore>, keys: &Keys) {
     }
 }
 
-/// Several states of one epoch queued together are written as if one by one in the
-/// order they came: each later state sees the one before it written, and a stale
-/// state between them is refused.
 /// Two first states of one epoch queued in one group, to different payees: the payee
 /// of the one that loses is listed nowhere.
 async fn a_losing_state_lists_no_payee(store: Arc<SqlStore>, keys: &Keys) {
@@ -428,6 +425,9 @@ async fn a_losing_state_lists_no_payee(store: Arc<SqlStore>, keys: &Keys) {
     assert!(store.payee_totals(&loser).await.unwrap().is_empty());
 }
 
+/// Several states of one epoch queued together are written as if one by one in the
+/// order they came: each later state sees the one before it written, and a stale
+/// state between them is refused.
 async fn chains_in_one_group(store: Arc<SqlStore>, keys: &Keys) {
     let payee = Pubkey::new_unique();
     let tabs: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
