@@ -59,7 +59,6 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let receipts = ReceiptLog::open(&args.receipts)
-        .await
         .with_context(|| format!("opening {}", args.receipts.display()))?;
     let paywall = Paywall::connect(&args.relayer, args.pay_to, receipts)
         .await

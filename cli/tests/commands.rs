@@ -304,13 +304,9 @@ async fn pay_calls_a_paid_api_within_its_limit() {
         .unwrap();
     let base = format!("http://{}", relayer.addr);
     let kept = dir.path().join("kept.jsonl");
-    let paywall = Paywall::connect(
-        &base,
-        owner.pubkey(),
-        ReceiptLog::open(&kept).await.unwrap(),
-    )
-    .await
-    .unwrap();
+    let paywall = Paywall::connect(&base, owner.pubkey(), ReceiptLog::open(&kept).unwrap())
+        .await
+        .unwrap();
     let app = axum::Router::new()
         .route(
             "/paid",

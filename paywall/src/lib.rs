@@ -13,7 +13,7 @@
 //! use axum::{routing::get, Router};
 //! use micropay_paywall::{Paywall, ReceiptLog};
 //! let owner = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin".parse()?;
-//! let receipts = ReceiptLog::open("receipts.jsonl").await?;
+//! let receipts = ReceiptLog::open("receipts.jsonl")?;
 //! let paywall = Paywall::connect("http://127.0.0.1:7000", owner, receipts).await?;
 //! let joke = get(|| async { "a joke" }).layer(paywall.price(1_000, "A joke"));
 //! let app: Router = Router::new().route("/joke", joke);

@@ -7,12 +7,12 @@ use std::{
         atomic::{AtomicI64, Ordering},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use axum::{
     body::{to_bytes, Body, Bytes},
-    extract::{Path, Request, State},
+    extract::{MatchedPath, Path, Request, State},
     http::{header, HeaderValue, Method, StatusCode, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -69,6 +69,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Result<Router, StartE
         .route(x402::routes::SUPPORTED, get(crate::x402::supported))
         .route(x402::routes::VERIFY, post(crate::x402::verify))
         .route(x402::routes::SETTLE, post(crate::x402::settle))
+        .route_layer(middleware::from_fn_with_state(metrics.clone(), timed))
         .fallback(no_route)
         .with_state(state)
         .layer(middleware::from_fn_with_state(metrics, refusals));
@@ -119,6 +120,23 @@ async fn no_route(method: Method, uri: Uri) -> ApiError {
         ErrorCode::NotFound,
         format!("no route {method} {}", uri.path()),
     )
+}
+
+/// Times every request to a route, by the route's pattern (not the path, whose
+/// addresses would make a series per stream).
+async fn timed(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|route| route.as_str().to_owned())
+        .unwrap_or_default();
+    let arrived = Instant::now();
+    let response = next.run(request).await;
+    metrics
+        .request_seconds
+        .with_label_values(&[route.as_str()])
+        .observe(arrived.elapsed().as_secs_f64());
+    response
 }
 
 /// Counts every error answer by its code, and turns the framework's own (a wrong

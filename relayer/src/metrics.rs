@@ -1,8 +1,8 @@
 //! Prometheus metrics.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -16,7 +16,15 @@ pub struct Metrics {
     pub tips_per_tx: Histogram,
     pub streams_per_tx: Histogram,
     pub fee_lamports: IntCounter,
+    pub request_seconds: HistogramVec,
+    pub durable_wait_seconds: Histogram,
 }
+
+/// From 100 µs to 2.5 s: a paid call's budget is a few milliseconds, and a stalled
+/// store or RPC shows in the top buckets.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 impl Metrics {
     pub fn new() -> Self {
@@ -81,6 +89,23 @@ impl Metrics {
             "Transaction fees paid by the relayer",
         )
         .unwrap();
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "micropay_http_request_duration_seconds",
+                "Time from a request's arrival to its answer, by route",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )
+        .unwrap();
+        let durable_wait_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "micropay_durable_wait_seconds",
+                "Time a receipted state waits for the commit that makes it durable",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .unwrap();
         for collector in [
             Box::new(tips_accepted.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(tips_rejected.clone()),
@@ -91,6 +116,8 @@ impl Metrics {
             Box::new(tips_per_tx.clone()),
             Box::new(streams_per_tx.clone()),
             Box::new(fee_lamports.clone()),
+            Box::new(request_seconds.clone()),
+            Box::new(durable_wait_seconds.clone()),
         ] {
             registry.register(collector).unwrap();
         }
@@ -105,6 +132,8 @@ impl Metrics {
             tips_per_tx,
             streams_per_tx,
             fee_lamports,
+            request_seconds,
+            durable_wait_seconds,
         }
     }
 

@@ -149,6 +149,27 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
     let streamed_total: u64 = latest.iter().map(|r| r.state().total()).sum();
     assert_eq!(streamed_total, 2 * (100..110).sum::<u64>());
 
+    // Each receipted state's wait for its commit, and each request by its route's
+    // pattern (one series for every stream), are in the metrics.
+    let metrics = reqwest::get(format!("{}/metrics", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |series: &str| -> u64 {
+        let line = metrics.lines().find(|line| line.starts_with(series));
+        line.and_then(|line| line.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{series} in\n{metrics}"))
+    };
+    assert!(count("micropay_durable_wait_seconds_count") >= 20);
+    let submitted = format!(
+        "micropay_http_request_duration_seconds_count{{route=\"{}\"}}",
+        micropay_api::routes::STREAM_STATES
+    );
+    assert!(count(&submitted) >= 20);
+    assert!(!metrics.contains(&payer.tab.to_string()));
+
     // The push channel delivered Alice's receipts as they were issued.
     let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
         .await

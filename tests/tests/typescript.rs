@@ -274,9 +274,7 @@ async fn a_typescript_agent_pays_per_call_from_parallel_streams() {
         .expect("relayer");
     let base = format!("http://{}", relayer.addr);
     let (owner, owner_account) = deployment.payee(&devnet).await.unwrap();
-    let receipts = micropay_paywall::ReceiptLog::open(dir.path().join("kept.jsonl"))
-        .await
-        .unwrap();
+    let receipts = micropay_paywall::ReceiptLog::open(dir.path().join("kept.jsonl")).unwrap();
     let paywall = micropay_paywall::Paywall::connect(&base, owner.pubkey(), receipts)
         .await
         .unwrap();

@@ -66,13 +66,9 @@ async fn paid_calls_are_receipted_kept_and_settled_to_the_owner() {
     let (owner, owner_account) = w.deployment.payee(&w.devnet).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("receipts.jsonl");
-    let paywall = Paywall::connect(
-        &w.base,
-        owner.pubkey(),
-        ReceiptLog::open(&log).await.unwrap(),
-    )
-    .await
-    .unwrap();
+    let paywall = Paywall::connect(&w.base, owner.pubkey(), ReceiptLog::open(&log).unwrap())
+        .await
+        .unwrap();
     let (api, unpaid_requests) = serve(&paywall).await;
 
     // Unpaid: a 402 offering the price to the owner, in this deployment and cluster.
