@@ -11,6 +11,7 @@ pub mod compute;
 pub mod demo;
 pub mod paid;
 pub mod process;
+pub mod relayer_metrics;
 pub mod report;
 pub mod scenario;
 pub mod simulate;

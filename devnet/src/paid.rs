@@ -21,6 +21,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer, transaction
 
 use crate::{
     process::RelayerProcess,
+    relayer_metrics::RelayerView,
     report::SettlementReport,
     scenario::{Expected, Stage},
     Deployment, Devnet,
@@ -68,6 +69,8 @@ pub struct PaidResults {
     /// x402 `exact` on the same validator: one transfer per call, confirmed.
     pub exact: Latency,
     pub exact_fee_lamports_per_call: f64,
+    /// The paid calls inside the relayer, from its own histograms.
+    pub relayer: RelayerView,
 }
 
 /// The paywall keeps its receipts nowhere here: the relayer holds them, and the run
@@ -220,6 +223,7 @@ pub async fn run(
         .collect();
     let paid_url = format!("{api}/paid");
     let cpu_before = process.cpu_seconds()?;
+    let metrics_before = process.metrics().await?;
     let sequencer_before = stage.sequencer_balance().await?;
     let paid = drive(callers, workload.calls, workload.rate, move |caller| {
         let url = paid_url.clone();
@@ -236,6 +240,7 @@ pub async fn run(
     })
     .await?;
     let relayer_cpu = process.cpu_seconds()? - cpu_before;
+    let relayer_view = RelayerView::between(&metrics_before, &process.metrics().await?);
     eprintln!(
         "[Paid] {} paid calls, {:.0}/s, p99 {:.1} ms (unpaid p99 {:.1} ms), {} failed",
         paid.calls, paid.calls_per_second, paid.p99_ms, unpaid.p99_ms, paid.failed
@@ -271,6 +276,7 @@ pub async fn run(
         paid,
         exact,
         exact_fee_lamports_per_call: exact_fee,
+        relayer: relayer_view,
     })
 }
 
@@ -390,6 +396,18 @@ pub fn table(results: &PaidResults) -> String {
         r.exact.p99_ms - r.unpaid.p99_ms,
         r.exact_fee_lamports_per_call,
         r.exact.calls
+    ));
+    let v = &r.relayer;
+    out.push_str(&format!(
+        "\nInside the relayer (its own histograms, p50 / p99 ms interpolated within \
+         buckets): verify {:.2} / {:.2}, settle {:.2} / {:.2}, of which waiting for the \
+         commit {:.2} / {:.2}.\n",
+        v.verify.p50_ms,
+        v.verify.p99_ms,
+        v.settle.p50_ms,
+        v.settle.p99_ms,
+        v.durable_wait.p50_ms,
+        v.durable_wait.p99_ms
     ));
     out
 }

@@ -126,6 +126,12 @@ impl RelayerProcess {
         stat_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 
+    /// Its Prometheus metrics, as text.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        let url = format!("{}{}", self.url, micropay_api::routes::METRICS);
+        Ok(reqwest::get(&url).await?.error_for_status()?.text().await?)
+    }
+
     /// Peak resident memory, MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
         self.memory_mib("VmHWM:")

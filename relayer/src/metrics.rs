@@ -20,10 +20,12 @@ pub struct Metrics {
     pub durable_wait_seconds: Histogram,
 }
 
-/// From 100 µs to 2.5 s: a paid call's budget is a few milliseconds, and a stalled
-/// store or RPC shows in the top buckets.
-const LATENCY_BUCKETS: [f64; 14] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+/// From 100 µs to 2.5 s, finest in the milliseconds a paid call's budget is counted
+/// in (so that a p99 read from the buckets is close); a stalled store or RPC shows in
+/// the top buckets.
+const LATENCY_BUCKETS: [f64; 18] = [
+    0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5,
 ];
 
 impl Metrics {
