@@ -5,7 +5,7 @@
 //! is also kept in memory: updated as writes land, dropped when settlement moves an
 //! epoch on, so that a tip costs no store read.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use async_trait::async_trait;
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
@@ -25,9 +25,15 @@ const CACHED_PER_STRIPE: usize = 4_096;
 pub struct Reservation {
     accepted: Accepted,
     write: JoinHandle<StoreResult<bool>>,
+    queued: Instant,
 }
 
 impl Reservation {
+    /// When the state was queued to the store's writer.
+    pub fn queued(&self) -> Instant {
+        self.queued
+    }
+
     /// The state once its write has ended, and whether it was written (false: another
     /// state of its stream won, or its epoch is no longer open).
     pub async fn written(self) -> StoreResult<(Accepted, bool)> {
@@ -125,6 +131,7 @@ impl Ledger {
         crate::crash::point("state-reserved");
         // Queued before returning, so that the next state of its stream, reserved
         // after this returns, is written after it.
+        let queued = Instant::now();
         let pending = self.store.queue(accepted.clone());
         // A task of its own: a caller gone away (its connection closed) must not leave
         // the state counted as being written, nor its outcome unrecorded.
@@ -138,7 +145,11 @@ impl Ledger {
             ledger.write_ended(&write, &written).await;
             written
         });
-        Ok(Reservation { accepted, write })
+        Ok(Reservation {
+            accepted,
+            write,
+            queued,
+        })
     }
 
     async fn write_ended(&self, accepted: &Accepted, written: &StoreResult<bool>) {

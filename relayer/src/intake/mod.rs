@@ -385,11 +385,11 @@ impl Sequencer {
 
     /// The reserved state once it is durable, its receipt pushed to its payees.
     async fn receipted(&self, reserved: Reservation) -> Result<Receipted, IntakeError> {
-        let waiting = Instant::now();
+        let queued = reserved.queued();
         let (accepted, written) = reserved.written().await?;
         self.metrics
             .durable_wait_seconds
-            .observe(waiting.elapsed().as_secs_f64());
+            .observe(queued.elapsed().as_secs_f64());
         if !written {
             return Err(Rejection::Stale(
                 "another state of this stream was receipted first".into(),
