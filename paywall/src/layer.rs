@@ -22,7 +22,7 @@ use micropay_api::{
     },
     ReceiptJson,
 };
-use micropay_protocol::Receipted;
+use micropay_protocol::{ed25519::DecodedKey, Receipted};
 use solana_address::Address;
 use tower::{Layer, Service, ServiceExt};
 
@@ -36,6 +36,8 @@ struct Shared {
     network: String,
     deployment: DeploymentExtra,
     sequencer: Address,
+    /// The sequencer's key decoded once: every paid call checks a receipt under it.
+    sequencer_key: DecodedKey,
     pay_to: Address,
     receipts: Arc<dyn ReceiptSink>,
 }
@@ -63,10 +65,15 @@ impl Paywall {
             .ok_or_else(|| {
                 FacilitatorError::Unsupported(format!("no `{SCHEME}` scheme in x402 v2"))
             })?;
-        let sequencer = kind.extra.sequencer.parse().map_err(|_| {
+        let sequencer: Address = kind.extra.sequencer.parse().map_err(|_| {
             FacilitatorError::Unsupported(format!(
                 "sequencer {} is not an address",
                 kind.extra.sequencer
+            ))
+        })?;
+        let sequencer_key = DecodedKey::decode(sequencer.as_array()).ok_or_else(|| {
+            FacilitatorError::Unsupported(format!(
+                "sequencer {sequencer} is not a key: no receipt could verify"
             ))
         })?;
         Ok(Self {
@@ -75,6 +82,7 @@ impl Paywall {
                 network: kind.network,
                 deployment: kind.extra,
                 sequencer,
+                sequencer_key,
                 pay_to,
                 receipts: Arc::new(receipts),
             }),
@@ -240,7 +248,7 @@ impl PriceLayer {
             .ok()
             .zip(micropay_api::signature_from_base58(&settled.transaction))
             .map(|(signed, receipt)| Receipted { signed, receipt })
-            .filter(|receipted| receipted.receipt_verifies(&shared.sequencer));
+            .filter(|receipted| receipted.receipt_verifies_under(&shared.sequencer_key));
         let Some(receipted) = receipted else {
             tracing::error!("the facilitator's receipt is not the sequencer's");
             return (

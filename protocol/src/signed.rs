@@ -4,7 +4,10 @@
 use solana_address::Address;
 use solana_signer::{Signer, SignerError};
 
-use crate::{ed25519::verify_strict, StreamState};
+use crate::{
+    ed25519::{verify_strict, DecodedKey},
+    StreamState,
+};
 
 /// A stream state with the stream key's signature over its `MPT2` message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +64,12 @@ impl Receipted {
         )
     }
 
+    /// [`Self::receipt_verifies`] under the sequencer's key decoded once, for a party
+    /// that checks many of its receipts (a paywall, a paying client).
+    pub fn receipt_verifies_under(&self, sequencer: &DecodedKey) -> bool {
+        sequencer.verify_strict(&self.signed.state.message().receipt_bytes(), &self.receipt)
+    }
+
     pub fn state(&self) -> &StreamState {
         &self.signed.state
     }
@@ -107,6 +116,12 @@ mod tests {
         let receipted = signed.clone().receipt(&sequencer).unwrap();
         assert!(receipted.receipt_verifies(&sequencer.pubkey()));
         assert!(!receipted.receipt_verifies(&payer.pubkey()));
+        let decoded = |key: &Key| DecodedKey::decode(key.pubkey().as_array()).unwrap();
+        assert!(receipted.receipt_verifies_under(&decoded(&sequencer)));
+        assert!(!receipted.receipt_verifies_under(&decoded(&payer)));
+        let mut forged = receipted.clone();
+        forged.receipt[1] ^= 1;
+        assert!(!forged.receipt_verifies_under(&decoded(&sequencer)));
         // A receipt is not a state signature: the magics differ.
         let swapped = SignedStream {
             state: signed.state.clone(),
