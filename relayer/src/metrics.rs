@@ -1,5 +1,7 @@
 //! Prometheus metrics.
 
+use std::time::Instant;
+
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -137,6 +139,12 @@ impl Metrics {
             request_seconds,
             durable_wait_seconds,
         }
+    }
+
+    /// A receipted state queued to the store at `queued` is now durable.
+    pub fn waited_for_commit(&self, queued: Instant) {
+        self.durable_wait_seconds
+            .observe(queued.elapsed().as_secs_f64());
     }
 
     pub fn render(&self) -> String {

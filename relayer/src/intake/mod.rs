@@ -387,9 +387,7 @@ impl Sequencer {
     async fn receipted(&self, reserved: Reservation) -> Result<Receipted, IntakeError> {
         let queued = reserved.queued();
         let (accepted, written) = reserved.written().await?;
-        self.metrics
-            .durable_wait_seconds
-            .observe(queued.elapsed().as_secs_f64());
+        self.metrics.waited_for_commit(queued);
         if !written {
             return Err(Rejection::Stale(
                 "another state of this stream was receipted first".into(),
