@@ -105,7 +105,7 @@ impl Metrics {
         let durable_wait_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "micropay_durable_wait_seconds",
-                "Time a receipted state waits for the commit that makes it durable",
+                "Time from a receipted state's queueing to the end of the commit that writes it",
             )
             .buckets(LATENCY_BUCKETS.to_vec()),
         )

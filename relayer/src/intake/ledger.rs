@@ -129,9 +129,9 @@ impl Ledger {
             accepted
         };
         crate::crash::point("state-reserved");
+        let queued = Instant::now();
         // Queued before returning, so that the next state of its stream, reserved
         // after this returns, is written after it.
-        let queued = Instant::now();
         let pending = self.store.queue(accepted.clone());
         // A task of its own: a caller gone away (its connection closed) must not leave
         // the state counted as being written, nor its outcome unrecorded.
