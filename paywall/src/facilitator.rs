@@ -1,9 +1,11 @@
 //! The facilitator's HTTP client: `supported`, `verify` and `settle` under the
 //! relayer's `/x402` routes.
 
+use axum::body::Bytes;
 use micropay_api::x402::{
     routes, FacilitatorRequest, SettleResponse, SupportedResponse, VerifyResponse,
 };
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +16,17 @@ pub enum FacilitatorError {
     Status { status: u16, body: String },
     #[error("the facilitator cannot serve this paywall: {0}")]
     Unsupported(String),
+}
+
+/// A facilitator request as JSON, encoded once: a paid call sends the same body to
+/// `verify` and then to `settle`.
+#[derive(Clone, Debug)]
+pub struct EncodedRequest(Bytes);
+
+impl EncodedRequest {
+    pub fn new(request: &FacilitatorRequest) -> Result<Self, serde_json::Error> {
+        serde_json::to_vec(request).map(|body| Self(body.into()))
+    }
 }
 
 #[derive(Clone)]
@@ -54,17 +67,30 @@ impl FacilitatorClient {
 
     pub async fn verify(
         &self,
-        request: &FacilitatorRequest,
+        request: &EncodedRequest,
     ) -> Result<VerifyResponse, FacilitatorError> {
-        let url = format!("{}{}", self.base, routes::VERIFY);
-        Self::answer(self.http.post(url).json(request).send().await?).await
+        self.post(routes::VERIFY, request).await
     }
 
     pub async fn settle(
         &self,
-        request: &FacilitatorRequest,
+        request: &EncodedRequest,
     ) -> Result<SettleResponse, FacilitatorError> {
-        let url = format!("{}{}", self.base, routes::SETTLE);
-        Self::answer(self.http.post(url).json(request).send().await?).await
+        self.post(routes::SETTLE, request).await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        request: &EncodedRequest,
+    ) -> Result<T, FacilitatorError> {
+        let sent = self
+            .http
+            .post(format!("{}{route}", self.base))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(request.0.clone())
+            .send()
+            .await?;
+        Self::answer(sent).await
     }
 }

@@ -26,7 +26,7 @@ use micropay_protocol::{ed25519::DecodedKey, Receipted};
 use solana_address::Address;
 use tower::{Layer, Service, ServiceExt};
 
-use crate::{FacilitatorClient, FacilitatorError, ReceiptSink};
+use crate::{EncodedRequest, FacilitatorClient, FacilitatorError, ReceiptSink};
 
 /// How long a payer may take between the 402 and its paid retry.
 const MAX_TIMEOUT_SECONDS: u64 = 60;
@@ -200,8 +200,15 @@ impl PriceLayer {
             payment_payload: payload,
             payment_requirements: (*self.requirements).clone(),
         };
+        let Ok(encoded) = EncodedRequest::new(&facilitated) else {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not encode the payment",
+            )
+                .into_response();
+        };
         let shared = &self.paywall.shared;
-        match shared.facilitator.verify(&facilitated).await {
+        match shared.facilitator.verify(&encoded).await {
             Ok(verified) if verified.is_valid => {}
             Ok(verified) => {
                 let refusal = Refusal {
@@ -220,7 +227,7 @@ impl PriceLayer {
             // The call failed: it is not charged.
             return response;
         }
-        match shared.facilitator.settle(&facilitated).await {
+        match shared.facilitator.settle(&encoded).await {
             Ok(settled) if settled.success => self.paid(response, &facilitated, settled).await,
             Ok(settled) => {
                 let refusal = Refusal {

@@ -24,6 +24,6 @@ mod facilitator;
 mod layer;
 mod receipts;
 
-pub use facilitator::{FacilitatorClient, FacilitatorError};
+pub use facilitator::{EncodedRequest, FacilitatorClient, FacilitatorError};
 pub use layer::{PaidService, Paywall, PriceLayer};
 pub use receipts::{ReceiptLog, ReceiptSink};
