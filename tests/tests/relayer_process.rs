@@ -505,12 +505,7 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
             .unwrap()
     };
     assert_eq!(stored, receipted, "every receipted tip is stored");
-    let metrics = reqwest::get(format!("{}/metrics", process.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = process.metrics().await.unwrap();
     assert!(
         metrics
             .lines()

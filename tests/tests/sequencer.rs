@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 
 use micropay_api::{ErrorCode, SignedStreamJson, StreamStatus};
 use micropay_client::relayer::{RelayerClient, RelayerError};
-use micropay_devnet::{Deployment, Devnet, Payer};
+use micropay_devnet::{relayer_metrics::Buckets, Deployment, Devnet, Payer};
 use micropay_interface::{
     client as builders,
     state::{AccountLayout, Tab},
@@ -157,17 +157,11 @@ async fn streams_tip_concurrently_are_receipted_pushed_and_settled() {
         .text()
         .await
         .unwrap();
-    let count = |series: &str| -> u64 {
-        let line = metrics.lines().find(|line| line.starts_with(series));
-        line.and_then(|line| line.rsplit(' ').next()?.parse().ok())
-            .unwrap_or_else(|| panic!("{series} in\n{metrics}"))
-    };
-    assert!(count("micropay_durable_wait_seconds_count") >= 20);
-    let submitted = format!(
-        "micropay_http_request_duration_seconds_count{{route=\"{}\"}}",
-        micropay_api::routes::STREAM_STATES
-    );
-    assert!(count(&submitted) >= 20);
+    let waits = Buckets::parse(&metrics, "micropay_durable_wait_seconds", "");
+    assert!(waits.count() >= 20, "{metrics}");
+    let route = format!("route=\"{}\"", micropay_api::routes::STREAM_STATES);
+    let submitted = Buckets::parse(&metrics, "micropay_http_request_duration_seconds", &route);
+    assert!(submitted.count() >= 20, "{metrics}");
     assert!(!metrics.contains(&payer.tab.to_string()));
 
     // The push channel delivered Alice's receipts as they were issued.
