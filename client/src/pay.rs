@@ -14,7 +14,7 @@ use micropay_api::x402::{
 use micropay_api::SignedStreamJson;
 use micropay_protocol::{ed25519::DecodedKey, Receipted, SignedStream, StreamState};
 use reqwest::{RequestBuilder, Response, StatusCode};
-use solana_sdk::{pubkey::Pubkey, signature::Signature, signer::Signer};
+use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use tokio::sync::Mutex;
 
 use crate::relayer::{RelayerClient, RelayerError};
@@ -269,12 +269,9 @@ impl<S: Signer + Send + Sync> Payer<S> {
         signed: SignedStream,
         settled: &SettleResponse,
     ) -> Result<Receipted, PayError> {
-        let receipt = Signature::from_str(&settled.transaction)
-            .map_err(|_| PayError::BadAnswer("the receipt is not a signature".into()))?;
-        let receipted = Receipted {
-            signed,
-            receipt: receipt.into(),
-        };
+        let receipt = micropay_api::signature_from_base58(&settled.transaction)
+            .ok_or_else(|| PayError::BadAnswer("the receipt is not a signature".into()))?;
+        let receipted = Receipted { signed, receipt };
         let verified = self
             .sequencer_key
             .is_some_and(|sequencer| receipted.receipt_verifies_under(&sequencer));

@@ -20,6 +20,7 @@ use crate::{
     serve::{serve, ConnectionLimits},
     settlement::{policy::Policy, Engine, EngineConfig},
     store::{SqlStore, StoreError},
+    x402,
 };
 
 /// Why the relayer could not start.
@@ -246,7 +247,12 @@ pub async fn start(args: &RelayerArgs) -> Result<Running, StartError> {
             sequencer: sequencer.clone(),
             reports: store,
             metrics: metrics.clone(),
-            network: network.into(),
+            x402: Arc::new(x402::Deployment::new(
+                network,
+                &args.config,
+                &sequencer.sequencer(),
+                &config.mint,
+            )),
             shutdown: shutdown_rx.clone(),
         },
         &args.cors_origins,

@@ -40,8 +40,8 @@ pub struct AppState {
     pub(crate) sequencer: Arc<Sequencer>,
     pub(crate) reports: Arc<dyn ReportStore>,
     pub(crate) metrics: Arc<Metrics>,
-    /// The cluster's CAIP-2 id, as x402 messages name it.
-    pub(crate) network: Arc<str>,
+    /// The deployment as x402 messages name it.
+    pub(crate) x402: Arc<crate::x402::Deployment>,
     /// Turns true at shutdown: long-lived responses (event streams) end then, so that
     /// a graceful shutdown does not wait on them forever.
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,

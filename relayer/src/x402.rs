@@ -12,25 +12,46 @@ use micropay_api::x402::{
 };
 use micropay_api::MAX_BODY_BYTES;
 use micropay_protocol::SignedStream;
-use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use solana_sdk::pubkey::Pubkey;
 
 use crate::{
     http::{read_json, ApiError, AppState},
     intake::Sequencer,
 };
 
+/// The names of this facilitator's deployment in x402 messages, encoded once: every
+/// `verify` and `settle` compares the requirements with them.
+pub(crate) struct Deployment {
+    /// The cluster's CAIP-2 id.
+    network: String,
+    config: String,
+    sequencer: String,
+    asset: String,
+}
+
+impl Deployment {
+    pub(crate) fn new(network: String, config: &Pubkey, sequencer: &Pubkey, mint: &Pubkey) -> Self {
+        Self {
+            network,
+            config: config.to_string(),
+            sequencer: sequencer.to_string(),
+            asset: mint.to_string(),
+        }
+    }
+}
+
 /// What `/x402/supported` says of this relayer's deployment.
 async fn kind(app: &AppState) -> SupportedKind {
-    let config = app.sequencer.config().await;
+    let ours = &app.x402;
     SupportedKind {
         x402_version: X402_VERSION,
         scheme: SCHEME.into(),
-        network: app.network.to_string(),
+        network: ours.network.clone(),
         extra: DeploymentExtra {
-            config: app.sequencer.config_address().to_string(),
-            sequencer: app.sequencer.sequencer().to_string(),
-            fee_bps: Sequencer::required_fee_bps(&config),
-            asset: config.mint.to_string(),
+            config: ours.config.clone(),
+            sequencer: ours.sequencer.clone(),
+            fee_bps: Sequencer::required_fee_bps(&app.sequencer.config().await),
+            asset: ours.asset.clone(),
         },
     }
 }
@@ -79,13 +100,13 @@ async fn payable(app: &AppState, request: &FacilitatorRequest) -> Result<Payable
             ),
         ));
     }
-    if *required.network != *app.network {
+    let ours = &app.x402;
+    if required.network != ours.network {
         return Err(Refusal::new(
             reasons::CHAIN_ID_MISMATCH,
-            format!("this facilitator is on {}", app.network),
+            format!("this facilitator is on {}", ours.network),
         ));
     }
-    let ours = kind(app).await.extra;
     if required.extra.config != ours.config || required.extra.sequencer != ours.sequencer {
         return Err(Refusal::new(
             reasons::ACCEPTED_REQUIREMENTS_MISMATCH,
@@ -160,7 +181,7 @@ pub(crate) async fn settle(
     body: Body,
 ) -> Result<Json<SettleResponse>, ApiError> {
     let request = read_json::<FacilitatorRequest>(body, MAX_BODY_BYTES).await?;
-    let network = app.network.to_string();
+    let network = app.x402.network.clone();
     let payable = match payable(&app, &request).await {
         Ok(payable) => payable,
         Err(refusal) => return Ok(Json(SettleResponse::failed(refusal, network))),
@@ -177,7 +198,7 @@ pub(crate) async fn settle(
             }
             Ok((receipted, payment)) => SettleResponse::settled(
                 payment.payer.to_string(),
-                Signature::from(receipted.receipt).to_string(),
+                micropay_api::signature_to_base58(&receipted.receipt),
                 network,
             ),
         },

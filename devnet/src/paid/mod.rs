@@ -11,21 +11,22 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use axum::{routing::get, Router};
 use hdrhistogram::Histogram;
 use micropay_client::{pay::Payer as PaidCaller, relayer::RelayerClient};
 use micropay_paywall::{Paywall, ReceiptSink};
 use serde::Serialize;
-use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer, transaction::Transaction};
+use solana_sdk::signer::Signer;
 
 use crate::{
     process::RelayerProcess,
     relayer_metrics::RelayerView,
     report::SettlementReport,
     scenario::{Expected, Stage},
-    Deployment, Devnet,
 };
+
+mod exact;
 
 /// What one call costs, base units (0.001 of a 6-decimal token).
 const PRICE: u64 = 1_000;
@@ -262,7 +263,7 @@ pub async fn run(
         .await?;
     process.stop().await?;
 
-    let (exact, exact_fee) = exact(devnet, deployment, &owner, workload, clients).await?;
+    let (exact, exact_fee) = exact::run(devnet, deployment, &owner, workload, clients).await?;
     Ok(PaidResults {
         clients,
         offered_rate: workload.rate,
@@ -278,82 +279,6 @@ pub async fn run(
         exact_fee_lamports_per_call: exact_fee,
         relayer: relayer_view,
     })
-}
-
-/// x402 `exact` on this validator: each call is a token transfer from the caller to
-/// the owner, signed by the caller and sent and confirmed before the call is answered.
-/// The HTTP hops around it (under a millisecond on loopback) are left out.
-async fn exact(
-    devnet: &Devnet,
-    deployment: &Deployment,
-    owner: &Pubkey,
-    workload: &PaidWorkload,
-    clients: usize,
-) -> anyhow::Result<(Latency, f64)> {
-    let payers = deployment
-        .payers(
-            devnet,
-            clients,
-            (workload.exact_calls as u64 + 1) * PRICE,
-            false,
-        )
-        .await?;
-    let owner_account = micropay_interface::client::associated_token_address(
-        owner,
-        &deployment.mint,
-        &spl_token_interface::ID,
-    );
-    let rpc = Arc::new(devnet.rpc());
-    let mut before = 0;
-    for payer in &payers {
-        before += rpc.get_balance(&payer.owner.pubkey()).await?;
-    }
-    let workers: Vec<(Keypair, Pubkey)> = payers
-        .iter()
-        .map(|payer| (payer.owner.insecure_clone(), payer.source))
-        .collect();
-    let mint = deployment.mint;
-    let latency = {
-        let rpc = rpc.clone();
-        drive(workers, workload.exact_calls, 0, move |worker| {
-            let rpc = rpc.clone();
-            async move {
-                let (key, source) = &*worker;
-                let transfer = spl_token_interface::instruction::transfer_checked(
-                    &spl_token_interface::ID,
-                    source,
-                    &mint,
-                    &owner_account,
-                    &key.pubkey(),
-                    &[],
-                    PRICE,
-                    Deployment::DECIMALS,
-                )?;
-                let blockhash = rpc.get_latest_blockhash().await?;
-                let tx = Transaction::new_signed_with_payer(
-                    &[transfer],
-                    Some(&key.pubkey()),
-                    &[key],
-                    blockhash,
-                );
-                rpc.send_and_confirm_transaction(&tx)
-                    .await
-                    .context("an exact payment")?;
-                Ok(())
-            }
-        })
-        .await?
-    };
-    let mut after = 0;
-    for payer in &payers {
-        after += rpc.get_balance(&payer.owner.pubkey()).await?;
-    }
-    let fee = before.saturating_sub(after) as f64 / latency.calls.max(1) as f64;
-    eprintln!(
-        "[Paid] x402 exact: {} calls, {:.1}/s, p50 {:.0} ms, p99 {:.0} ms, {fee:.0} lamports each",
-        latency.calls, latency.calls_per_second, latency.p50_ms, latency.p99_ms
-    );
-    Ok((latency, fee))
 }
 
 pub fn table(results: &PaidResults) -> String {
