@@ -8,7 +8,7 @@ use solana_sdk::pubkey::Pubkey;
 use sqlx::{any::AnyRow, Row};
 
 use super::{StoreError, StoreResult};
-use crate::domain::{StoredEpoch, StreamStatus};
+use crate::domain::{Accepted, StoredEpoch, StreamStatus};
 
 pub const EPOCH_COLUMNS: &str = "tab, slot, epoch, incarnation, seq, fee_bps, entries, \
      signature, receipt, status, opened_at, updated_at, settle_tx";
@@ -24,6 +24,22 @@ pub fn encode_entries(state: &StreamState) -> Vec<u8> {
         out.extend_from_slice(&amount.to_le_bytes());
     }
     out
+}
+
+/// A state's tab and its tip's payee as the store keeps them (base58 text), encoded
+/// once per commit: the tab is bound in three statements, the payee in two.
+pub struct Addresses {
+    pub tab: String,
+    pub payee: String,
+}
+
+impl Addresses {
+    pub fn of(accepted: &Accepted) -> Self {
+        Self {
+            tab: accepted.state().tab.to_string(),
+            payee: accepted.tip.0.to_string(),
+        }
+    }
 }
 
 fn decode_entries(bytes: &[u8]) -> StoreResult<BTreeMap<Pubkey, u64>> {

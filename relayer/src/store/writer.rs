@@ -20,7 +20,7 @@ use sqlx::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    codec::encode_entries,
+    codec::{encode_entries, Addresses},
     sql::{discard, Backend},
     StoreError, StoreResult,
 };
@@ -74,11 +74,15 @@ async fn write_all(
 ) -> StoreResult<Vec<bool>> {
     let mut conn = pool.acquire().await?;
     let statements = plan(requests);
+    let addresses: Vec<Addresses> = requests
+        .iter()
+        .map(|request| Addresses::of(&request.accepted))
+        .collect();
     // SQLite takes the group as one script, BEGIN to COMMIT; PostgreSQL takes one
     // statement with parameters per command.
     let rows = match backend {
-        Backend::Sqlite => run_script(&mut conn, &statements, requests).await,
-        Backend::Postgres => run_in_transaction(&mut conn, &statements, requests).await,
+        Backend::Sqlite => run_script(&mut conn, &statements, requests, &addresses).await,
+        Backend::Postgres => run_in_transaction(&mut conn, &statements, requests, &addresses).await,
     };
     let written = rows.and_then(|rows| written_states(requests, &rows));
     if written.is_err() {
@@ -91,6 +95,7 @@ async fn run_script(
     conn: &mut AnyConnection,
     statements: &[Statement],
     requests: &[AcceptRequest],
+    addresses: &[Addresses],
 ) -> StoreResult<Vec<AnyRow>> {
     let mut script = String::from("BEGIN IMMEDIATE;\n");
     for statement in statements {
@@ -100,7 +105,7 @@ async fn run_script(
     script.push_str("COMMIT;");
     let mut query = sqlx::query(&script);
     for statement in statements {
-        query = statement.bind(query, requests);
+        query = statement.bind(query, requests, addresses);
     }
     Ok(query.fetch_all(conn).await?)
 }
@@ -109,6 +114,7 @@ async fn run_in_transaction(
     conn: &mut AnyConnection,
     statements: &[Statement],
     requests: &[AcceptRequest],
+    addresses: &[Addresses],
 ) -> StoreResult<Vec<AnyRow>> {
     let mut tx = sqlx::Connection::begin(conn).await?;
     let mut rows = Vec::new();
@@ -116,7 +122,7 @@ async fn run_in_transaction(
         let sql = statement.sql(Backend::Postgres);
         rows.extend(
             statement
-                .bind(sqlx::query(&sql), requests)
+                .bind(sqlx::query(&sql), requests, addresses)
                 .fetch_all(&mut *tx)
                 .await?,
         );
@@ -279,13 +285,14 @@ impl Statement {
         &self,
         mut query: Query<'q, Any, AnyArguments<'q>>,
         requests: &[AcceptRequest],
+        addresses: &'q [Addresses],
     ) -> Query<'q, Any, AnyArguments<'q>> {
         for &at in self.positions() {
             let accepted = &requests[at].accepted;
             let state = accepted.state();
             let signature = accepted.receipted.signed.signature.to_vec();
             query = query
-                .bind(state.tab.to_string())
+                .bind(addresses[at].tab.as_str())
                 .bind(state.incarnation as i64)
                 .bind(i64::from(state.slot))
                 .bind(state.epoch as i64);
@@ -300,11 +307,11 @@ impl Statement {
                     .bind(accepted.receipted.receipt.to_vec())
                     .bind(accepted.at_ms),
                 Self::Tips(_) | Self::PayeeEpochs(_) => {
-                    let (payee, amount) = accepted.tip;
+                    let amount = accepted.tip.1;
                     query
                         .bind(i64::from(state.seq))
                         .bind(signature)
-                        .bind(payee.to_string())
+                        .bind(addresses[at].payee.as_str())
                         .bind(amount as i64)
                         .bind(accepted.at_ms)
                 }
