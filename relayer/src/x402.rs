@@ -61,11 +61,7 @@ async fn kind(app: &AppState) -> SupportedKind {
     responses((status = 200, body = SupportedResponse)))]
 pub(crate) async fn supported(State(app): State<AppState>) -> Json<SupportedResponse> {
     let kind = kind(&app).await;
-    let signers = [(
-        kind.network.clone(),
-        vec![app.sequencer.sequencer().to_string()],
-    )]
-    .into();
+    let signers = [(kind.network.clone(), vec![kind.extra.sequencer.clone()])].into();
     Json(SupportedResponse {
         kinds: vec![kind],
         extensions: Vec::new(),
