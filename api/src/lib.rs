@@ -26,6 +26,27 @@ pub use types::{
     WireError,
 };
 
+/// Seconds the relayer gives a client, by default, to send a request's headers; it
+/// closes a keep-alive connection left idle as long.
+pub const HEADER_TIMEOUT_SECS: u64 = 10;
+
+/// Seconds a client keeps an idle connection to the relayer for reuse: well under
+/// [`HEADER_TIMEOUT_SECS`]. A request sent on a connection the relayer is closing at
+/// that moment fails unanswered (HTTP/1.1 cannot tell the client in time), and
+/// reqwest's own default keeps connections 90 s.
+pub const CLIENT_IDLE_SECS: u64 = HEADER_TIMEOUT_SECS / 2;
+const _: () = assert!(CLIENT_IDLE_SECS < HEADER_TIMEOUT_SECS);
+
+/// An HTTP client for the relayer, dropping idle connections after
+/// [`CLIENT_IDLE_SECS`].
+#[cfg(feature = "client")]
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(CLIENT_IDLE_SECS))
+        .build()
+        .expect("a client without TLS or proxies to configure always builds")
+}
+
 /// Route templates (axum syntax) and the paths clients request.
 pub mod routes {
     use solana_address::Address;

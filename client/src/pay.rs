@@ -82,7 +82,7 @@ impl<S: Signer + Send + Sync> Payer<S> {
         limit: u64,
     ) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: micropay_api::http_client(),
             sequencer_key: DecodedKey::decode(relayer.sequencer().as_array()),
             relayer,
             key,

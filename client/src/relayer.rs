@@ -65,7 +65,7 @@ pub struct RelayerClient {
 impl RelayerClient {
     pub fn new(base: impl Into<String>, sequencer: Pubkey) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: micropay_api::http_client(),
             base: base.into().trim_end_matches('/').to_string(),
             sequencer,
         }

@@ -39,7 +39,7 @@ pub struct FacilitatorClient {
 impl FacilitatorClient {
     pub fn new(relayer: &str) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: micropay_api::http_client(),
             base: relayer.trim_end_matches('/').to_string(),
         }
     }

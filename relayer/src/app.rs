@@ -113,7 +113,7 @@ pub struct RelayerArgs {
     pub max_connections: usize,
     /// Seconds a client has to send a request's headers; idle keep-alive connections
     /// are closed after as long.
-    #[arg(long, env = "MICROPAY_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "MICROPAY_HEADER_TIMEOUT_SECS", default_value_t = micropay_api::HEADER_TIMEOUT_SECS)]
     pub header_timeout_secs: u64,
 }
 
