@@ -315,11 +315,10 @@ async fn run_workload(
         tips: outcome.accepted,
         per_payee: Some(&outcome.per_payee),
     };
-    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
         .settle(
+            &process,
             &relayer,
-            settle_now,
             sequencer_before,
             expected,
             Duration::from_secs(1_800),

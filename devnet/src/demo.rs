@@ -164,11 +164,10 @@ pub async fn run(args: &DemoArgs, relayer_program: &Path, quiet: bool) -> anyhow
         tips: outcome.accepted,
         per_payee: Some(&outcome.per_payee),
     };
-    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
         .settle(
+            &process,
             &relayer,
-            settle_now,
             sequencer_before,
             expected,
             Duration::from_secs(600),

@@ -112,7 +112,12 @@ impl RelayerProcess {
         bail!("the relayer process did not come up")
     }
 
-    pub fn signal(&self, signal: libc::c_int) -> anyhow::Result<()> {
+    /// Asks the relayer to settle every open stream epoch now (SIGUSR1).
+    pub fn settle_now(&self) -> anyhow::Result<()> {
+        self.signal(libc::SIGUSR1)
+    }
+
+    fn signal(&self, signal: libc::c_int) -> anyhow::Result<()> {
         // SAFETY: signalling our own child process by its pid.
         ensure!(
             unsafe { libc::kill(self.child.id() as libc::pid_t, signal) } == 0,

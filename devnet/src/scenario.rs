@@ -11,6 +11,7 @@ use micropay_client::relayer::RelayerClient;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 use crate::{
+    process::RelayerProcess,
     report::{settlement_report, wait_settled, SettlementReport},
     Deployment, Devnet, Payer,
 };
@@ -67,20 +68,20 @@ impl Stage {
         Ok(self.devnet.rpc().get_balance(&sequencer).await?)
     }
 
-    /// Has the relayer settle everything (`settle_now` asks it to), waits until
+    /// Has the relayer settle everything, waits until
     /// nothing is pending, and checks the result: every receipted tip settled once,
     /// each payee paid what it was tipped, and its balance what the settled receipts
     /// owe it.
     pub async fn settle(
         &self,
+        process: &RelayerProcess,
         relayer: &RelayerClient,
-        settle_now: impl FnOnce() -> anyhow::Result<()>,
         sequencer_before: u64,
         expected: Expected<'_>,
         timeout: Duration,
     ) -> anyhow::Result<Settled> {
         let started = Instant::now();
-        settle_now()?;
+        process.settle_now()?;
         wait_settled(relayer, timeout).await?;
         let seconds = started.elapsed().as_secs_f64();
         let rpc = self.devnet.rpc();

@@ -168,7 +168,7 @@ async fn creator_balance(State(shared): State<Arc<Shared>>) -> Json<Value> {
 
 /// Settles every open stream epoch now (instead of waiting for the policy).
 async fn settle(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    let settling = shared.relayer.signal(libc::SIGUSR1).is_ok();
+    let settling = shared.relayer.settle_now().is_ok();
     Json(json!({ "settling": settling }))
 }
 

@@ -144,7 +144,7 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
     }
     for kill_after_ms in [100u64, 400] {
         let (process, _client) = spawn(&flags, sequencer).await;
-        process.signal(libc::SIGUSR1).unwrap();
+        process.settle_now().unwrap();
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
         process.kill().unwrap();
     }
@@ -155,13 +155,13 @@ async fn sigkill_while_tipping_and_settling_loses_nothing_and_pays_nothing_twice
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     while tippers.join_next().await.is_some() {}
-    process.signal(libc::SIGUSR1).unwrap();
+    process.settle_now().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(process.terminate().await.unwrap().success());
 
     // A last restart settles whatever is left; everything adds up.
     let (process, client) = spawn(&flags, sequencer).await;
-    process.signal(libc::SIGUSR1).unwrap();
+    process.settle_now().unwrap();
     check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     assert!(process.terminate().await.unwrap().success());
 }
@@ -295,7 +295,7 @@ async fn killed_at_its_point(mut process: RelayerProcess, point: &str) {
             assert_eq!(status.signal(), Some(libc::SIGKILL), "{point}: {status}");
             return;
         }
-        let _ = process.signal(libc::SIGUSR1);
+        let _ = process.settle_now();
     }
     panic!("the relayer never reached {point}");
 }
@@ -354,7 +354,7 @@ async fn sigkill_at_each_crash_point_loses_nothing_and_pays_nothing_twice() {
 
     // A clean restart settles everything left, once.
     let (process, client) = spawn(&flags, sequencer).await;
-    process.signal(libc::SIGUSR1).unwrap();
+    process.settle_now().unwrap();
     check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     let net = |gross: u64| gross - gross / 100;
     assert_eq!(
@@ -520,7 +520,7 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
             .await
             .expect("tips are receipted once the disk has room");
     }
-    process.signal(libc::SIGUSR1).unwrap();
+    process.settle_now().unwrap();
     check_settled(&devnet, &deployment, &client, &payees, &seen).await;
     assert!(process.terminate().await.unwrap().success());
 }

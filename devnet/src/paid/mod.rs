@@ -251,11 +251,10 @@ pub async fn run(
         tips: paid.calls,
         per_payee: None,
     };
-    let settle_now = || process.signal(libc::SIGUSR1);
     let settled = stage
         .settle(
+            &process,
             &relayer,
-            settle_now,
             sequencer_before,
             expected,
             Duration::from_secs(600),
