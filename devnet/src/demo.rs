@@ -160,16 +160,12 @@ pub async fn run(args: &DemoArgs, relayer_program: &Path, quiet: bool) -> anyhow
     }
 
     step(quiet, "settling every stream");
-    let expected = Expected {
-        tips: outcome.accepted,
-        per_payee: Some(&outcome.per_payee),
-    };
     let settled = stage
         .settle(
             &process,
             &relayer,
             sequencer_before,
-            expected,
+            Expected::tipped(&outcome),
             Duration::from_secs(600),
         )
         .await?;

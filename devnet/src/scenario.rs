@@ -13,6 +13,7 @@ use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use crate::{
     process::RelayerProcess,
     report::{settlement_report, wait_settled, SettlementReport},
+    simulate::Outcome,
     Deployment, Devnet, Payer,
 };
 
@@ -32,6 +33,16 @@ pub struct Expected<'a> {
     pub tips: u64,
     /// What each of the stage's payees was tipped, in order, when the workload knows.
     pub per_payee: Option<&'a [u64]>,
+}
+
+impl<'a> Expected<'a> {
+    /// Every tip a simulated workload had receipted, and what each payee was tipped.
+    pub fn tipped(outcome: &'a Outcome) -> Self {
+        Self {
+            tips: outcome.accepted,
+            per_payee: Some(&outcome.per_payee),
+        }
+    }
 }
 
 /// Everything settled, checked.

@@ -1,0 +1,245 @@
+//! The local validator: an in-process `solana-test-validator` that loads the program's
+//! SBF bytecode as an upgradeable program, on ports of its own, with helpers to send
+//! transactions and read accounts.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, ensure, Context};
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc::rpc::JsonRpcConfig;
+use solana_sdk::{
+    instruction::Instruction,
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::{Keypair, Signature},
+    signer::Signer,
+    transaction::Transaction,
+};
+use solana_system_interface::instruction as system_instruction;
+use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
+
+/// A log filter that keeps the in-process validator quiet.
+pub const QUIET_LOG: &str =
+    "warn,solana=error,agave=error,tarpc=error,solana_core=off,solana_metrics=off";
+
+/// Where `scripts/build-sbf` writes the program.
+pub fn program_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../programs/micropay/target/deploy/micropay_program.so")
+}
+
+/// The first of two adjacent free ports (JSON-RPC, then its websocket), from the
+/// kernel's ephemeral range. Left to itself, a debug-built test validator takes them
+/// from a fixed range starting at 2000, and the second validator of a process can get
+/// 2049: a port that Node's `fetch` and browsers refuse to connect to ("bad port").
+fn free_rpc_ports() -> anyhow::Result<u16> {
+    use std::net::{Ipv4Addr, TcpListener};
+    for _ in 0..64 {
+        let rpc = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = rpc.local_addr()?.port();
+        if port < u16::MAX && TcpListener::bind((Ipv4Addr::LOCALHOST, port + 1)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("found no two adjacent free ports for the validator's RPC")
+}
+
+/// Adjacent ports the validator binds for gossip, TPU, repair and the rest.
+const VALIDATOR_PORTS: u16 = 25;
+
+/// [`VALIDATOR_PORTS`] adjacent ports free for UDP and TCP, below the kernel's
+/// ephemeral range. Left to itself, a debug-built test validator takes 2000..2025 in
+/// every process, so a second process (a demo while the tests run, or a benchmark
+/// started while the last one's validator still shuts down) panics binding gossip.
+fn free_validator_ports() -> anyhow::Result<(u16, u16)> {
+    use rand::Rng;
+    use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+    let free = |port: u16| {
+        UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+            && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+    };
+    for _ in 0..64 {
+        let start = rand::thread_rng().gen_range(10_000..30_000);
+        let end = start + VALIDATOR_PORTS;
+        if (start..end).all(free) {
+            return Ok((start, end));
+        }
+    }
+    bail!("found no {VALIDATOR_PORTS} adjacent free ports for the validator")
+}
+
+/// A running validator with the micropay program deployed at its id.
+pub struct Devnet {
+    validator: TestValidator,
+    /// Funded at genesis; pays for everything the devnet sets up.
+    pub faucet: Keypair,
+    _ledger: tempfile::TempDir,
+}
+
+impl Devnet {
+    pub async fn start() -> anyhow::Result<Self> {
+        let program = program_path();
+        ensure!(
+            program.exists(),
+            "{} is missing: run scripts/build-sbf",
+            program.display()
+        );
+        let ledger = tempfile::tempdir()?;
+        let ports = free_validator_ports()?;
+        let mut genesis = TestValidatorGenesis::default();
+        genesis
+            .ledger_path(ledger.path())
+            .rpc_port(free_rpc_ports()?)
+            .port_range(ports)
+            .gossip_port(ports.0)
+            .rpc_config(JsonRpcConfig {
+                enable_rpc_transaction_history: true,
+                // Keeps transactions' logs, where clients read the program's events.
+                enable_extended_tx_metadata_storage: true,
+                ..JsonRpcConfig::default_for_test()
+            })
+            .add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+                program_id: micropay_interface::ID,
+                loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+                upgrade_authority: Pubkey::default(),
+                program_path: program,
+            }]);
+        let (validator, faucet) = genesis.start_async().await;
+        deprioritize_busy_threads();
+        let devnet = Self {
+            validator,
+            faucet,
+            _ledger: ledger,
+        };
+        // Programs loaded at genesis (the token programs among them) are executable
+        // from the slot after: a transaction simulated at slot 0 fails with "Program is
+        // not deployed".
+        let rpc = devnet.rpc();
+        while rpc.get_slot().await? < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(devnet)
+    }
+
+    pub fn rpc_url(&self) -> String {
+        self.validator.rpc_url()
+    }
+
+    /// The validator's websocket (subscriptions) URL.
+    pub fn pubsub_url(&self) -> String {
+        self.validator.rpc_pubsub_url()
+    }
+
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new_with_commitment(self.rpc_url(), CommitmentConfig::confirmed())
+    }
+
+    /// Sends `ixs` paid by the faucet and signed by `signers`, and waits for
+    /// confirmation.
+    pub async fn send(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> anyhow::Result<Signature> {
+        let rpc = self.rpc();
+        let blockhash = rpc.get_latest_blockhash().await?;
+        let mut all: Vec<&Keypair> = vec![&self.faucet];
+        all.extend_from_slice(signers);
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&self.faucet.pubkey()), &all, blockhash);
+        Ok(rpc.send_and_confirm_transaction(&tx).await?)
+    }
+
+    pub async fn fund(&self, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+        let ix = system_instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        self.send(&[ix], &[]).await.map(|_| ())
+    }
+
+    /// A new SPL Token account of `mint` owned by `owner`.
+    pub async fn token_account(&self, mint: &Pubkey, owner: &Pubkey) -> anyhow::Result<Pubkey> {
+        let account = Keypair::new();
+        let space = spl_token_interface::state::Account::LEN;
+        let rent = self
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
+        let ixs = [
+            system_instruction::create_account(
+                &self.faucet.pubkey(),
+                &account.pubkey(),
+                rent,
+                space as u64,
+                &spl_token_interface::ID,
+            ),
+            spl_token_interface::instruction::initialize_account3(
+                &spl_token_interface::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )?,
+        ];
+        self.send(&ixs, &[&account]).await?;
+        Ok(account.pubkey())
+    }
+
+    /// The wallet's associated token account of `mint` (SPL Token), created if missing.
+    pub async fn associated_token_account(
+        &self,
+        mint: &Pubkey,
+        wallet: &Pubkey,
+    ) -> anyhow::Result<Pubkey> {
+        let ix = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+            &self.faucet.pubkey(),
+            wallet,
+            mint,
+            &spl_token_interface::ID,
+        );
+        self.send(&[ix], &[]).await?;
+        Ok(
+            spl_associated_token_account_interface::address::get_associated_token_address(
+                wallet, mint,
+            ),
+        )
+    }
+
+    /// The current cluster time (unix seconds).
+    pub async fn unix_time(&self) -> anyhow::Result<i64> {
+        Ok(micropay_client::accounts::cluster_time(&self.rpc()).await?)
+    }
+
+    pub async fn token_balance(&self, account: &Pubkey) -> anyhow::Result<u64> {
+        let data = self.rpc().get_account_data(account).await?;
+        Ok(
+            spl_token_interface::state::Account::unpack_from_slice(&data)
+                .context("a token account")?
+                .amount,
+        )
+    }
+}
+
+/// Two of Agave's threads never rest in a one-node validator: the banking-stage
+/// scheduler polls for transactions without sleeping for as long as its validator
+/// leads (and a one-node validator always leads), and the repair service looks for
+/// missing shreds every millisecond. Together they took more than a core from the
+/// relayer and clients beside them, even at nice 19. Under `SCHED_IDLE` they run only
+/// on a core nobody else wants; the scheduler still schedules every transaction, and
+/// one node has nothing to repair.
+fn deprioritize_busy_threads() {
+    const BUSY: &[&str] = &["solBnkTxSched", "solRepairSvc"];
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return;
+    };
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        if BUSY.contains(&comm.trim()) {
+            let idle = libc::sched_param { sched_priority: 0 };
+            // SAFETY: sched_setscheduler reads only its arguments; a tid names one
+            // thread, and lowering a thread's own process's priority needs no rights.
+            unsafe { libc::sched_setscheduler(tid, libc::SCHED_IDLE, &idle) };
+        }
+    }
+}
