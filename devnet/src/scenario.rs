@@ -79,10 +79,9 @@ impl Stage {
         Ok(self.devnet.rpc().get_balance(&sequencer).await?)
     }
 
-    /// Has the relayer settle everything, waits until
-    /// nothing is pending, and checks the result: every receipted tip settled once,
-    /// each payee paid what it was tipped, and its balance what the settled receipts
-    /// owe it.
+    /// Asks the relayer `process` to settle everything, waits until nothing is
+    /// pending, and checks the result: every receipted tip settled once, each payee
+    /// paid what it was tipped, and its balance what the settled receipts owe it.
     pub async fn settle(
         &self,
         process: &RelayerProcess,
