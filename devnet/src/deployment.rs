@@ -53,22 +53,13 @@ impl Deployment {
 
     pub async fn create(devnet: &Devnet, fee_bps: u16) -> anyhow::Result<Self> {
         let mint = Keypair::new();
-        let space = spl_token_interface::state::Mint::LEN;
-        let rent = devnet
-            .rpc()
-            .get_minimum_balance_for_rent_exemption(space)
-            .await?;
         let faucet = devnet.faucet.pubkey();
         devnet
             .send(
                 &[
-                    system_instruction::create_account(
-                        &faucet,
-                        &mint.pubkey(),
-                        rent,
-                        space as u64,
-                        &spl_token_interface::ID,
-                    ),
+                    devnet
+                        .create_token_owned(&mint.pubkey(), spl_token_interface::state::Mint::LEN)
+                        .await?,
                     spl_token_interface::instruction::initialize_mint2(
                         &spl_token_interface::ID,
                         &mint.pubkey(),

@@ -156,22 +156,32 @@ impl Devnet {
         self.send(&[ix], &[]).await.map(|_| ())
     }
 
-    /// A new SPL Token account of `mint` owned by `owner`.
-    pub async fn token_account(&self, mint: &Pubkey, owner: &Pubkey) -> anyhow::Result<Pubkey> {
-        let account = Keypair::new();
-        let space = spl_token_interface::state::Account::LEN;
+    /// The faucet's instruction creating `account` as a rent-exempt SPL Token account
+    /// of `space` bytes, for the token program to initialize.
+    pub(crate) async fn create_token_owned(
+        &self,
+        account: &Pubkey,
+        space: usize,
+    ) -> anyhow::Result<Instruction> {
         let rent = self
             .rpc()
             .get_minimum_balance_for_rent_exemption(space)
             .await?;
+        Ok(system_instruction::create_account(
+            &self.faucet.pubkey(),
+            account,
+            rent,
+            space as u64,
+            &spl_token_interface::ID,
+        ))
+    }
+
+    /// A new SPL Token account of `mint` owned by `owner`.
+    pub async fn token_account(&self, mint: &Pubkey, owner: &Pubkey) -> anyhow::Result<Pubkey> {
+        let account = Keypair::new();
         let ixs = [
-            system_instruction::create_account(
-                &self.faucet.pubkey(),
-                &account.pubkey(),
-                rent,
-                space as u64,
-                &spl_token_interface::ID,
-            ),
+            self.create_token_owned(&account.pubkey(), spl_token_interface::state::Account::LEN)
+                .await?,
             spl_token_interface::instruction::initialize_account3(
                 &spl_token_interface::ID,
                 &account.pubkey(),
