@@ -222,6 +222,7 @@ impl Deployment {
             .set("--settle-max-tips", u32::MAX)
             .set("--settle-horizon-secs", 0)
             .set("--settle-interval-ms", 200)
+            .set("--lookup-table-idle-secs", 86_400)
             .set("--priority-fee", 0)
             .set("--min-key-validity-secs", 600)
             .set("--instance", "devnet")

@@ -79,6 +79,16 @@ pub struct Devnet {
 
 impl Devnet {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::launch(None).await
+    }
+
+    /// A validator whose slots last 50 ms instead of 400, for tests that wait out
+    /// hundreds of slots (a lookup table's deactivation, before it can be closed).
+    pub async fn start_with_short_slots() -> anyhow::Result<Self> {
+        Self::launch(Some(8)).await
+    }
+
+    async fn launch(ticks_per_slot: Option<u64>) -> anyhow::Result<Self> {
         let program = program_path();
         ensure!(
             program.exists(),
@@ -105,6 +115,9 @@ impl Devnet {
                 upgrade_authority: Pubkey::default(),
                 program_path: program,
             }]);
+        if let Some(ticks) = ticks_per_slot {
+            genesis.ticks_per_slot(ticks);
+        }
         let (validator, faucet) = genesis.start_async().await;
         deprioritize_busy_threads();
         let devnet = Self {

@@ -91,6 +91,14 @@ pub struct RelayerArgs {
     /// Milliseconds between settlement passes.
     #[arg(long, env = "MICROPAY_SETTLE_INTERVAL_MS", default_value_t = 1_000)]
     pub settle_interval_ms: u64,
+    /// Deactivate a lookup table once it has served no settlement for this many
+    /// seconds, and close it (its rent back to the sequencer) when the chain allows.
+    #[arg(
+        long,
+        env = "MICROPAY_LOOKUP_TABLE_IDLE_SECS",
+        default_value_t = 86_400
+    )]
+    pub lookup_table_idle_secs: u64,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, env = "MICROPAY_PRIORITY_FEE", default_value_t = 0)]
     pub priority_fee: u64,
@@ -227,6 +235,7 @@ pub async fn start(args: &RelayerArgs) -> Result<Running, StartError> {
             instance: args.instance.clone(),
             lease: Duration::from_secs(60),
             compute_unit_price: args.priority_fee,
+            table_idle: Duration::from_secs(args.lookup_table_idle_secs),
         },
         settle_opened_before_ms.clone(),
     );

@@ -334,6 +334,9 @@ async fn suite(store: Arc<SqlStore>) {
     store.add_lookup_table(&authority, &t1, 20).await.unwrap();
     store.add_lookup_table(&authority, &t1, 30).await.unwrap();
     assert_eq!(store.lookup_tables(&authority).await.unwrap(), [t2, t1]);
+    // ... and forgotten once closed.
+    store.remove_lookup_table(&t2).await.unwrap();
+    assert_eq!(store.lookup_tables(&authority).await.unwrap(), [t1]);
 
     // Values above i64::MAX survive the signed columns.
     let big_tab = Pubkey::new_unique();

@@ -4,8 +4,9 @@
 //! receipts served and pushed to payees, settlement, and a lower state settled behind
 //! the relayer's back topped up from its receipts; many states in one request
 //! ([`batch`]); bad input and slow clients
-//! ([`limits`]); an RPC outage and its recovery ([`rpc_outage`]); and HTTP 402 calls
-//! paid through the relayer as facilitator ([`paid_calls`]).
+//! ([`limits`]); an RPC outage and its recovery ([`rpc_outage`]); HTTP 402 calls
+//! paid through the relayer as facilitator ([`paid_calls`]); and idle lookup tables
+//! retired, their rent returned ([`lookup_tables`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -24,6 +25,8 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 mod batch;
 #[path = "sequencer/limits.rs"]
 mod limits;
+#[path = "sequencer/lookup_tables.rs"]
+mod lookup_tables;
 #[path = "sequencer/paid_calls.rs"]
 mod paid_calls;
 #[path = "sequencer/rpc_outage.rs"]

@@ -302,6 +302,10 @@ impl<S: SettlementStore> SettlementStore for Settling<S> {
     ) -> StoreResult<()> {
         self.store.add_lookup_table(authority, table, now_ms).await
     }
+
+    async fn remove_lookup_table(&self, table: &Pubkey) -> StoreResult<()> {
+        self.store.remove_lookup_table(table).await
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub struct EngineConfig {
     pub instance: String,
     pub lease: Duration,
     pub compute_unit_price: u64,
+    /// A lookup table that has held no tab being settled for this long is retired.
+    pub table_idle: Duration,
 }
 
 /// Counts of one pass, for logs and tests.
@@ -265,6 +267,14 @@ impl Engine {
         }
         let candidates = self.candidates(&chosen, &view).await?;
         report.sent = self.settle(candidates, &view).await?;
+        self.tables
+            .retire(
+                self.chain.as_ref(),
+                self.store.as_ref(),
+                &self.payer,
+                self.settings.table_idle,
+            )
+            .await?;
         Ok(report)
     }
 

@@ -1,8 +1,12 @@
 //! The engine's address lookup tables: created and extended so that every account a
 //! settlement uses is one byte, remembered in the store so that restarts reuse them,
-//! and read back from the chain before they are relied on.
+//! read back from the chain before they are relied on, and retired ([`retire`]) once
+//! idle, their rent returned.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
 
 use solana_address_lookup_table_interface::{
     instruction::{create_lookup_table, extend_lookup_table},
@@ -15,14 +19,28 @@ use solana_sdk::{
 use super::{sender::confirm_all, EngineError};
 use crate::{chain::Chain, domain::now_ms, store::SettlementStore};
 
+mod retire;
+
 const LOOKUP_TABLE_CAPACITY: usize = 256;
 /// Addresses per extend transaction (32 bytes each; well under the size limit).
 const EXTEND_CHUNK: usize = 20;
+/// How often the live tables are read back from the chain even when this instance
+/// changed none of them: another instance sharing the store may have retired one.
+/// This plus a blockhash's lifetime stays well under the span a deactivated table
+/// must wait before it can be closed (512 slots), so nothing this instance signs
+/// names a closed table.
+const REFRESH: Duration = Duration::from_secs(20);
 
 #[derive(Default)]
 pub struct Tables {
     loaded: bool,
     tables: Vec<AddressLookupTableAccount>,
+    /// When each live table last held a tab being settled (or was loaded).
+    last_used: HashMap<Pubkey, Instant>,
+    /// Deactivated tables of this authority, to close once the chain allows.
+    retiring: Vec<Pubkey>,
+    /// When the live tables were last read back from the chain.
+    refreshed: Option<Instant>,
     /// The slot of the latest extension not yet known to be rooted.
     unrooted_extension: Option<u64>,
     /// Extensions were sent since the tables were last read back from the chain.
@@ -55,6 +73,13 @@ impl Tables {
         if self.unverified {
             self.verify(chain).await?;
         }
+        let settling: HashSet<&Pubkey> = tabs.iter().collect();
+        let now = Instant::now();
+        for table in &self.tables {
+            if table.addresses.iter().any(|a| settling.contains(a)) {
+                self.last_used.insert(table.key, now);
+            }
+        }
         Ok(())
     }
 
@@ -74,7 +99,7 @@ impl Tables {
             self.load(chain, store, &authority.pubkey()).await?;
             self.loaded = true;
         }
-        if self.unverified {
+        if self.unverified || self.refreshed.is_none_or(|at| at.elapsed() >= REFRESH) {
             self.verify(chain).await?;
         }
         // Copying more than half a table into each one would leave little room.
@@ -162,19 +187,27 @@ impl Tables {
     ) -> Result<(), EngineError> {
         let keys = store.lookup_tables(authority).await?;
         let accounts = chain.accounts(&keys).await?;
+        let now = Instant::now();
         for (key, account) in keys.into_iter().zip(accounts) {
             let Some(account) = account else { continue };
             let Ok(table) = AddressLookupTable::deserialize(&account.data) else {
                 continue;
             };
-            if table.meta.authority == Some(*authority) && table.meta.deactivation_slot == u64::MAX
-            {
+            if table.meta.authority != Some(*authority) {
+                continue;
+            }
+            if table.meta.deactivation_slot == u64::MAX {
                 self.tables.push(AddressLookupTableAccount {
                     key,
                     addresses: table.addresses.to_vec(),
                 });
+                // Idle from now on, whenever it was used before the restart.
+                self.last_used.insert(key, now);
+            } else {
+                self.retiring.push(key);
             }
         }
+        self.refreshed = Some(now);
         // New addresses go into the last table: the one with room, whichever order
         // the store gives tables created in the same millisecond.
         self.tables
@@ -182,18 +215,33 @@ impl Tables {
         Ok(())
     }
 
-    /// Reloads the tables so that their contents are the chain's, not the plan's.
+    /// Reloads the tables so that their contents are the chain's, not the plan's. A
+    /// table another instance deactivated or closed goes out of use here: its
+    /// addresses go into live tables as settlements need them.
     async fn verify(&mut self, chain: &dyn Chain) -> Result<(), EngineError> {
         let keys: Vec<Pubkey> = self.tables.iter().map(|t| t.key).collect();
         let accounts = chain.accounts(&keys).await?;
-        for (table, account) in self.tables.iter_mut().zip(accounts) {
-            let account = account
-                .ok_or_else(|| EngineError::Build(format!("lookup table {} missing", table.key)))?;
+        let mut live = Vec::with_capacity(self.tables.len());
+        for (mut table, account) in std::mem::take(&mut self.tables).into_iter().zip(accounts) {
+            let Some(account) = account else {
+                tracing::warn!(table = %table.key, "lookup table closed elsewhere; no longer used");
+                self.last_used.remove(&table.key);
+                continue;
+            };
             let parsed = AddressLookupTable::deserialize(&account.data)
                 .map_err(|e| EngineError::Build(format!("lookup table {}: {e}", table.key)))?;
+            if parsed.meta.deactivation_slot != u64::MAX {
+                tracing::info!(table = %table.key, "lookup table deactivated elsewhere; closing it when due");
+                self.last_used.remove(&table.key);
+                self.retiring.push(table.key);
+                continue;
+            }
             table.addresses = parsed.addresses.to_vec();
+            live.push(table);
         }
+        self.tables = live;
         self.unverified = false;
+        self.refreshed = Some(Instant::now());
         Ok(())
     }
 }

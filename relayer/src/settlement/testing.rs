@@ -1,7 +1,8 @@
 //! A chain in memory for the engine's unit tests: it keeps accounts, applies the
-//! address lookup table program's create and extend instructions, lands what is sent
-//! (or drops it, or refuses it in simulation, as a test asks), and advances its slot
-//! and block height as they are read, so that time passes and blockhashes expire.
+//! address lookup table program's instructions (a close only once the deactivation is 512
+//! slots old), lands what is sent (or drops it, or refuses it in simulation, as a test
+//! asks), and advances its slot and block height as they are read, so that time passes
+//! and blockhashes expire.
 
 use std::{
     borrow::Cow,
@@ -28,6 +29,8 @@ use crate::chain::{Chain, ChainResult, Simulation, TxStatus};
 
 /// Block heights a blockhash stays valid for.
 pub const VALID_FOR: u64 = 3;
+/// What every lookup table here holds.
+pub const TABLE_RENT: u64 = 1_000_000;
 
 #[derive(Default)]
 pub struct MemoryChain {
@@ -71,12 +74,23 @@ impl MemoryChain {
         self.inner.lock().unwrap().height += blocks;
     }
 
+    pub fn pass_slots(&self, slots: u64) {
+        self.inner.lock().unwrap().slot += slots;
+    }
+
     /// A lookup table as this chain holds it.
     pub fn table(&self, key: &Pubkey) -> Option<(Option<Pubkey>, Vec<Pubkey>)> {
         let inner = self.inner.lock().unwrap();
         let account = inner.accounts.get(key)?;
         let table = AddressLookupTable::deserialize(&account.data).ok()?;
         Some((table.meta.authority, table.addresses.to_vec()))
+    }
+
+    /// The slot a lookup table was deactivated at, if it was.
+    pub fn deactivated_at(&self, key: &Pubkey) -> Option<u64> {
+        let inner = self.inner.lock().unwrap();
+        let table = AddressLookupTable::deserialize(&inner.accounts.get(key)?.data).ok()?;
+        (table.meta.deactivation_slot != u64::MAX).then_some(table.meta.deactivation_slot)
     }
 }
 
@@ -105,13 +119,35 @@ impl Inner {
     }
 
     fn refusal(&self, tx: &VersionedTransaction) -> Option<TransactionError> {
-        self.keys(tx)
-            .iter()
-            .any(|key| self.refused.contains(key))
-            .then_some(TransactionError::InstructionError(
-                0,
-                InstructionError::Custom(6_000),
-            ))
+        let refused =
+            self.keys(tx).iter().any(|key| self.refused.contains(key)) || self.early_close(tx);
+        refused.then_some(TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(6_000),
+        ))
+    }
+
+    /// Whether `tx` closes a lookup table that is not deactivated, or whose
+    /// deactivation slot would still be in SlotHashes (taken here as the last slots).
+    fn early_close(&self, tx: &VersionedTransaction) -> bool {
+        let keys = self.keys(tx);
+        tx.message.instructions().iter().any(|ix| {
+            keys[ix.program_id_index as usize] == solana_address_lookup_table_interface::program::ID
+                && matches!(
+                    bincode::deserialize(&ix.data),
+                    Ok(ProgramInstruction::CloseLookupTable)
+                )
+                && self
+                    .accounts
+                    .get(&keys[ix.accounts[0] as usize])
+                    .and_then(|account| AddressLookupTable::deserialize(&account.data).ok())
+                    .is_none_or(|table| {
+                        table.meta.deactivation_slot == u64::MAX
+                            || self.slot
+                                <= table.meta.deactivation_slot
+                                    + solana_sdk::slot_hashes::MAX_ENTRIES as u64
+                    })
+        })
     }
 
     /// Applies the lookup table instructions of a landed transaction.
@@ -144,6 +180,18 @@ impl Inner {
                     };
                     self.store_table(key, table);
                 }
+                ProgramInstruction::DeactivateLookupTable => {
+                    let key = account(0);
+                    let table = AddressLookupTable::deserialize(&self.accounts[&key].data).unwrap();
+                    let mut meta = table.meta;
+                    meta.deactivation_slot = self.slot;
+                    let addresses = Cow::Owned(table.addresses.to_vec());
+                    self.store_table(key, AddressLookupTable { meta, addresses });
+                }
+                ProgramInstruction::CloseLookupTable => {
+                    let closed = self.accounts.remove(&account(0)).unwrap();
+                    self.accounts.entry(account(2)).or_default().lamports += closed.lamports;
+                }
                 other => panic!("unexpected lookup table instruction {other:?}"),
             }
         }
@@ -151,7 +199,7 @@ impl Inner {
 
     fn store_table(&mut self, key: Pubkey, table: AddressLookupTable) {
         let account = Account {
-            lamports: 1,
+            lamports: TABLE_RENT,
             data: table.serialize_for_tests().unwrap(),
             owner: solana_address_lookup_table_interface::program::ID,
             executable: false,

@@ -136,6 +136,9 @@ pub trait SettlementStore: Send + Sync + 'static {
         table: &Pubkey,
         now_ms: i64,
     ) -> StoreResult<()>;
+
+    /// Forgets a lookup table once it is closed and its rent is back.
+    async fn remove_lookup_table(&self, table: &Pubkey) -> StoreResult<()>;
 }
 
 /// What reports and payees read.

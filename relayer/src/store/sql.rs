@@ -375,6 +375,14 @@ impl SettlementStore for SqlStore {
         .await?;
         Ok(())
     }
+
+    async fn remove_lookup_table(&self, table: &Pubkey) -> StoreResult<()> {
+        sqlx::query("DELETE FROM lookup_tables WHERE address = $1")
+            .bind(table.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Closes a connection whose transaction failed instead of returning it to the pool.
