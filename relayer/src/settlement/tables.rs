@@ -221,25 +221,31 @@ impl Tables {
     async fn verify(&mut self, chain: &dyn Chain) -> Result<(), EngineError> {
         let keys: Vec<Pubkey> = self.tables.iter().map(|t| t.key).collect();
         let accounts = chain.accounts(&keys).await?;
-        let mut live = Vec::with_capacity(self.tables.len());
-        for (mut table, account) in std::mem::take(&mut self.tables).into_iter().zip(accounts) {
+        // (table, whether to close it): set aside after the loop, so that an error
+        // in it leaves the tables as they were.
+        let mut gone = Vec::new();
+        for (table, account) in self.tables.iter_mut().zip(accounts) {
             let Some(account) = account else {
                 tracing::warn!(table = %table.key, "lookup table closed elsewhere; no longer used");
-                self.last_used.remove(&table.key);
+                gone.push((table.key, false));
                 continue;
             };
             let parsed = AddressLookupTable::deserialize(&account.data)
                 .map_err(|e| EngineError::Build(format!("lookup table {}: {e}", table.key)))?;
             if parsed.meta.deactivation_slot != u64::MAX {
                 tracing::info!(table = %table.key, "lookup table deactivated elsewhere; closing it when due");
-                self.last_used.remove(&table.key);
-                self.retiring.push(table.key);
+                gone.push((table.key, true));
                 continue;
             }
             table.addresses = parsed.addresses.to_vec();
-            live.push(table);
         }
-        self.tables = live;
+        for (key, close) in gone {
+            self.tables.retain(|table| table.key != key);
+            self.last_used.remove(&key);
+            if close {
+                self.retiring.push(key);
+            }
+        }
         self.unverified = false;
         self.refreshed = Some(Instant::now());
         Ok(())
