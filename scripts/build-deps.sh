@@ -5,6 +5,19 @@
 # clones (and CI on the same machine) reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/micropay-target}"
 
+# Some of the workspace's crates bake their clone's path in (`env!("CARGO_MANIFEST_DIR")`:
+# the program's .so, the IDL, the SDK, checked-in vectors), and cargo does not rebuild
+# them for another clone whose files are older than the build. When another clone built
+# here last, touching those files makes cargo rebuild them (and what links them) from
+# this one.
+micropay_built_from="$CARGO_TARGET_DIR/.built-from"
+if [ "$(cat "$micropay_built_from" 2>/dev/null || true)" != "$PWD" ]; then
+  grep -rl --include='*.rs' --exclude-dir=target --exclude-dir=node_modules \
+    'CARGO_MANIFEST_DIR' . | xargs -r touch || true
+  mkdir -p "$CARGO_TARGET_DIR"
+  echo "$PWD" > "$micropay_built_from"
+fi
+
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Installs the Debian packages named in "$@" that are missing, plus the build tools;
