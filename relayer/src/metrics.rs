@@ -18,6 +18,8 @@ pub struct Metrics {
     pub tips_per_tx: Histogram,
     pub streams_per_tx: Histogram,
     pub fee_lamports: IntCounter,
+    pub lookup_tables: IntGaugeVec,
+    pub table_rent_returned: IntCounter,
     pub request_seconds: HistogramVec,
     pub durable_wait_seconds: Histogram,
 }
@@ -93,6 +95,19 @@ impl Metrics {
             "Transaction fees paid by the relayer",
         )
         .unwrap();
+        let lookup_tables = IntGaugeVec::new(
+            Opts::new(
+                "micropay_lookup_tables",
+                "The sequencer's lookup tables: live, or deactivated and waiting to be closed",
+            ),
+            &["state"],
+        )
+        .unwrap();
+        let table_rent_returned = IntCounter::new(
+            "micropay_lookup_table_rent_returned_lamports_total",
+            "Rent of closed lookup tables returned to the sequencer",
+        )
+        .unwrap();
         let request_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "micropay_http_request_duration_seconds",
@@ -120,6 +135,8 @@ impl Metrics {
             Box::new(tips_per_tx.clone()),
             Box::new(streams_per_tx.clone()),
             Box::new(fee_lamports.clone()),
+            Box::new(lookup_tables.clone()),
+            Box::new(table_rent_returned.clone()),
             Box::new(request_seconds.clone()),
             Box::new(durable_wait_seconds.clone()),
         ] {
@@ -136,6 +153,8 @@ impl Metrics {
             tips_per_tx,
             streams_per_tx,
             fee_lamports,
+            lookup_tables,
+            table_rent_returned,
             request_seconds,
             durable_wait_seconds,
         }
@@ -145,6 +164,18 @@ impl Metrics {
     pub fn waited_for_commit(&self, queued: Instant) {
         self.durable_wait_seconds
             .observe(queued.elapsed().as_secs_f64());
+    }
+
+    /// The lookup tables as a settlement pass left them: `(live, retiring)`, and the
+    /// rent its closes returned.
+    pub fn tables(&self, (live, retiring): (usize, usize), returned: u64) {
+        self.lookup_tables
+            .with_label_values(&["live"])
+            .set(live as i64);
+        self.lookup_tables
+            .with_label_values(&["retiring"])
+            .set(retiring as i64);
+        self.table_rent_returned.inc_by(returned);
     }
 
     pub fn render(&self) -> String {

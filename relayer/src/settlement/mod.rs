@@ -267,14 +267,10 @@ impl Engine {
         }
         let candidates = self.candidates(&chosen, &view).await?;
         report.sent = self.settle(candidates, &view).await?;
-        self.tables
-            .retire(
-                self.chain.as_ref(),
-                self.store.as_ref(),
-                &self.payer,
-                self.settings.table_idle,
-            )
-            .await?;
+        let (chain, store) = (self.chain.as_ref(), self.store.as_ref());
+        let idle = self.settings.table_idle;
+        let returned = self.tables.retire(chain, store, &self.payer, idle).await?;
+        self.metrics.tables(self.tables.counts(), returned);
         Ok(report)
     }
 

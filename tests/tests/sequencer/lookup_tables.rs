@@ -104,6 +104,18 @@ async fn an_idle_lookup_table_is_closed_and_its_rent_returned() {
         before_close + rent - 5_000,
         "the rent is back, less the close transaction's fee"
     );
+    let returned = format!("micropay_lookup_table_rent_returned_lamports_total {rent}");
+    let metrics_url = format!("http://{}/metrics", relayer.addr);
+    eventually("the returned rent in the metrics", || async {
+        let metrics = reqwest::get(&metrics_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        metrics.contains(&returned)
+    })
+    .await;
 
     // Settling goes on: the next tab gets a new table.
     client

@@ -20,19 +20,20 @@ use crate::{
 
 impl Tables {
     /// Closes the retired tables the chain allows to close, then deactivates every
-    /// live table that has held no tab being settled for `idle`.
+    /// live table that has held no tab being settled for `idle`. Returns the rent the
+    /// closes returned (lamports).
     pub async fn retire(
         &mut self,
         chain: &dyn Chain,
         store: &dyn SettlementStore,
         authority: &Keypair,
         idle: Duration,
-    ) -> Result<(), EngineError> {
+    ) -> Result<u64, EngineError> {
         if !self.loaded {
             self.load(chain, store, &authority.pubkey()).await?;
             self.loaded = true;
         }
-        self.close_retired(chain, store, authority).await?;
+        let returned = self.close_retired(chain, store, authority).await?;
         let idle: Vec<Pubkey> = self
             .tables
             .iter()
@@ -44,7 +45,7 @@ impl Tables {
             })
             .collect();
         if idle.is_empty() {
-            return Ok(());
+            return Ok(returned);
         }
         // Out of use before the deactivation is sent: nothing packed from now on names
         // them, and what was signed before expires long before they can be closed.
@@ -60,21 +61,28 @@ impl Tables {
             .iter()
             .map(|key| deactivate_lookup_table(*key, payer))
             .collect();
-        confirm_all(chain, authority, deactivations).await
+        confirm_all(chain, authority, deactivations).await?;
+        Ok(returned)
+    }
+
+    /// How many tables are live, and how many retired but not yet closed.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.tables.len(), self.retiring.len())
     }
 
     /// Closes each retired table whose deactivation is old enough, deactivates again
     /// one whose deactivation did not land, and forgets one already closed (by this
-    /// instance before a restart, or by another).
+    /// instance before a restart, or by another). Returns the rent returned.
     async fn close_retired(
         &mut self,
         chain: &dyn Chain,
         store: &dyn SettlementStore,
         authority: &Keypair,
-    ) -> Result<(), EngineError> {
+    ) -> Result<u64, EngineError> {
         if self.retiring.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let mut returned = 0u64;
         let keys = self.retiring.clone();
         let accounts = chain.accounts(&keys).await?;
         let slot = chain.slot().await?;
@@ -107,11 +115,12 @@ impl Tables {
             confirm_all(chain, authority, vec![close]).await?;
             store.remove_lookup_table(&key).await?;
             self.retiring.retain(|retiring| *retiring != key);
+            returned = returned.saturating_add(rent);
             tracing::info!(table = %key, lamports = rent, "closed a retired lookup table; its rent is back");
         }
-        if deactivations.is_empty() {
-            return Ok(());
+        if !deactivations.is_empty() {
+            confirm_all(chain, authority, deactivations).await?;
         }
-        confirm_all(chain, authority, deactivations).await
+        Ok(returned)
     }
 }

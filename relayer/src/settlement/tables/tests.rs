@@ -105,11 +105,12 @@ async fn an_extension_that_never_lands_is_not_relied_on_and_is_made_again() {
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-async fn retire(fixture: &Fixture, tables: &mut Tables, idle: Duration) {
+/// Retires what is due; returns the rent the closes returned.
+async fn retire(fixture: &Fixture, tables: &mut Tables, idle: Duration) -> u64 {
     tables
         .retire(&fixture.chain, &fixture.store, &fixture.payer, idle)
         .await
-        .unwrap();
+        .unwrap()
 }
 
 async fn lamports(fixture: &Fixture, key: &Pubkey) -> u64 {
@@ -144,16 +145,21 @@ async fn an_idle_table_is_deactivated_then_closed_and_its_tabs_move_to_a_live_on
         .unwrap();
     retire(&fixture, &mut tables, Duration::from_millis(50)).await;
     assert_eq!(keys_of(&tables), [busy], "the idle table is out of use");
+    assert_eq!(tables.counts(), (1, 1));
     assert!(fixture.chain.deactivated_at(&idle).is_some());
     assert_eq!(fixture.chain.deactivated_at(&busy), None);
 
     // Not closed while its deactivation could still be in SlotHashes.
     let before = lamports(&fixture, &fixture.payer.pubkey()).await;
-    retire(&fixture, &mut tables, DAY).await;
+    assert_eq!(retire(&fixture, &mut tables, DAY).await, 0);
     assert!(fixture.chain.table(&idle).is_some());
     fixture.chain.pass_slots(513);
-    retire(&fixture, &mut tables, DAY).await;
+    assert_eq!(
+        retire(&fixture, &mut tables, DAY).await,
+        crate::settlement::testing::TABLE_RENT
+    );
     assert_eq!(fixture.chain.table(&idle), None, "closed");
+    assert_eq!(tables.counts(), (1, 0));
     assert_eq!(
         lamports(&fixture, &fixture.payer.pubkey()).await,
         before + crate::settlement::testing::TABLE_RENT,
