@@ -212,7 +212,7 @@ pub fn human(report: &DemoReport) -> String {
          settlement  {} stream epochs in {} transactions: {:.1} tips and {:.1} streams per transaction,\n\
          \x20           {:.0} bytes on average ({} max), {:.0} compute units per stream; {:.1} s\n\
          fees        {} lamports of transaction fees: {:.1} lamports per tip, against {} for one transfer per tip ({:.0}x less);\n\
-         \x20           the sequencer spent {} lamports in all (its lookup tables' rent included)\n\n\
+         \x20           the sequencer spent {} lamports in all, {} of them rent its lookup tables hold (returned when it retires them)\n\n\
          payouts (fee {} bps, signed by every state)   tipped          owed    on chain\n",
         report.payers,
         report.payees,
@@ -235,6 +235,7 @@ pub fn human(report: &DemoReport) -> String {
         DIRECT_TRANSFER_FEE,
         DIRECT_TRANSFER_FEE as f64 / s.fee_lamports_per_tip.max(1e-9),
         report.sequencer_lamports,
+        s.table_rent_lamports,
         report.fee_bps,
     );
     for p in &s.payees {

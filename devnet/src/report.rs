@@ -56,6 +56,9 @@ pub struct SettlementReport {
     pub compute_units_max: u64,
     /// Fees of the settlement transactions, lamports.
     pub fee_lamports: u64,
+    /// The rent held by the lookup tables those transactions used: the sequencer's,
+    /// returned when the relayer retires the tables.
+    pub table_rent_lamports: u64,
     pub fee_lamports_per_tip: f64,
     pub payees: Vec<PayeePayout>,
     /// Every payee holds exactly what it is owed.
@@ -113,6 +116,7 @@ pub async fn wait_settled(
 
 struct Landed {
     fee: u64,
+    tables: Vec<Pubkey>,
     bytes: usize,
     accounts: usize,
     compute_units: u64,
@@ -145,8 +149,16 @@ async fn landed(rpc: &RpcClient, signature: Signature) -> anyhow::Result<Landed>
         OptionSerializer::Some(units) => units,
         _ => 0,
     };
+    let tables = decoded
+        .message
+        .address_table_lookups()
+        .unwrap_or_default()
+        .iter()
+        .map(|lookup| lookup.account_key)
+        .collect();
     Ok(Landed {
         fee: meta.fee,
+        tables,
         bytes: bincode::serialized_size(&decoded)? as usize,
         accounts: decoded.message.static_account_keys().len() + loaded,
         compute_units,
@@ -227,6 +239,14 @@ pub async fn settlement_report(
     let transactions = by_tx.len();
     let per = |x: f64, n: usize| if n == 0 { 0.0 } else { x / n as f64 };
     let fee_lamports: u64 = landed.iter().map(|l| l.fee).sum();
+    let mut tables: Vec<Pubkey> = landed.iter().flat_map(|l| l.tables.clone()).collect();
+    tables.sort();
+    tables.dedup();
+    let mut table_rent_lamports = 0;
+    for chunk in tables.chunks(100) {
+        let accounts = rpc.get_multiple_accounts(chunk).await?;
+        table_rent_lamports += accounts.iter().flatten().map(|a| a.lamports).sum::<u64>();
+    }
     Ok(SettlementReport {
         tips,
         tipped,
@@ -242,6 +262,7 @@ pub async fn settlement_report(
         compute_units_per_stream: per(landed.iter().map(|l| l.compute_units as f64).sum(), streams),
         compute_units_max: landed.iter().map(|l| l.compute_units).max().unwrap_or(0),
         fee_lamports,
+        table_rent_lamports,
         fee_lamports_per_tip: per(fee_lamports as f64, tips as usize),
         payouts_match: payouts.iter().all(|p| p.expected == p.on_chain),
         payees: payouts,

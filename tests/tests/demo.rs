@@ -39,6 +39,16 @@ async fn demo_report_matches_the_chain() {
     assert!(settlement.fee_lamports >= 5_000 * settlement.transactions as u64);
     assert!(settlement.compute_units_per_stream > 10_000.0);
     assert!(report.sequencer_lamports >= settlement.fee_lamports);
+    // The settlement used one lookup table, whose rent the sequencer paid and holds.
+    let table_rent = (128 + 56 + 32 * 12) * 6_960;
+    assert!(
+        settlement.table_rent_lamports >= table_rent
+            && settlement.table_rent_lamports + settlement.fee_lamports
+                <= report.sequencer_lamports,
+        "{} lamports of table rent, {} spent",
+        settlement.table_rent_lamports,
+        report.sequencer_lamports
+    );
 
     // Payees: each associated token account holds exactly what the report says, net
     // of the fee every state signed.
