@@ -239,7 +239,10 @@ pub async fn settlement_report(
     let transactions = by_tx.len();
     let per = |x: f64, n: usize| if n == 0 { 0.0 } else { x / n as f64 };
     let fee_lamports: u64 = landed.iter().map(|l| l.fee).sum();
-    let mut tables: Vec<Pubkey> = landed.iter().flat_map(|l| l.tables.clone()).collect();
+    let mut tables: Vec<Pubkey> = landed
+        .iter()
+        .flat_map(|l| l.tables.iter().copied())
+        .collect();
     tables.sort();
     tables.dedup();
     let mut table_rent_lamports = 0;

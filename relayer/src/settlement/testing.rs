@@ -119,8 +119,9 @@ impl Inner {
     }
 
     fn refusal(&self, tx: &VersionedTransaction) -> Option<TransactionError> {
+        let keys = self.keys(tx);
         let refused =
-            self.keys(tx).iter().any(|key| self.refused.contains(key)) || self.early_close(tx);
+            keys.iter().any(|key| self.refused.contains(key)) || self.early_close(tx, &keys);
         refused.then_some(TransactionError::InstructionError(
             0,
             InstructionError::Custom(6_000),
@@ -129,8 +130,7 @@ impl Inner {
 
     /// Whether `tx` closes a lookup table that is not deactivated, or whose
     /// deactivation slot would still be in SlotHashes (taken here as the last slots).
-    fn early_close(&self, tx: &VersionedTransaction) -> bool {
-        let keys = self.keys(tx);
+    fn early_close(&self, tx: &VersionedTransaction, keys: &[Pubkey]) -> bool {
         tx.message.instructions().iter().any(|ix| {
             keys[ix.program_id_index as usize] == solana_address_lookup_table_interface::program::ID
                 && matches!(

@@ -15,7 +15,8 @@ use super::*;
 /// slot (8) and its start index (1), then the `Option` tag (1).
 const AUTHORITY_OFFSET: usize = 22;
 
-/// The lookup tables `authority` holds, with their lamports and deactivation slots.
+/// The lookup tables `authority` holds: each with its lamports, deactivation slot and
+/// addresses.
 async fn tables_of(devnet: &Devnet, authority: &Pubkey) -> Vec<(Pubkey, u64, u64, Vec<Pubkey>)> {
     let filter = RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
         AUTHORITY_OFFSET,

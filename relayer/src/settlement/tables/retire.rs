@@ -82,12 +82,13 @@ impl Tables {
         if self.retiring.is_empty() {
             return Ok(0);
         }
-        let mut returned = 0u64;
         let keys = self.retiring.clone();
         let accounts = chain.accounts(&keys).await?;
         let slot = chain.slot().await?;
         let payer = authority.pubkey();
         let mut deactivations = Vec::new();
+        // (table, its rent) for each table old enough to close.
+        let mut due = Vec::new();
         for (key, account) in keys.into_iter().zip(accounts) {
             let Some((deactivated_at, rent)) = account.and_then(|account| {
                 let table = AddressLookupTable::deserialize(&account.data).ok()?;
@@ -99,27 +100,39 @@ impl Tables {
             };
             if deactivated_at == u64::MAX {
                 deactivations.push(deactivate_lookup_table(key, payer));
-                continue;
+            } else if slot > deactivated_at.saturating_add(slot_hashes::MAX_ENTRIES as u64) {
+                // Closable once the deactivation slot has left SlotHashes: never
+                // before this many slots, later where slots were skipped (simulation
+                // tells).
+                due.push((key, rent));
             }
-            // Closable once the deactivation slot has left SlotHashes: never before
-            // this many slots, later where slots were skipped (simulation tells).
-            if slot <= deactivated_at.saturating_add(slot_hashes::MAX_ENTRIES as u64) {
-                continue;
-            }
+        }
+        if !deactivations.is_empty() {
+            confirm_all(chain, authority, deactivations).await?;
+        }
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let (blockhash, _) = chain.latest_blockhash().await?;
+        let mut closing = Vec::new();
+        for (key, rent) in due {
             let close = close_lookup_table(key, payer, payer);
-            let (blockhash, _) = chain.latest_blockhash().await?;
             let tx = Packer::compile_plain(authority, std::slice::from_ref(&close), blockhash)?;
-            if chain.simulate(&tx).await?.error.is_some() {
-                continue;
+            if chain.simulate(&tx).await?.error.is_none() {
+                closing.push((key, rent, close));
             }
-            confirm_all(chain, authority, vec![close]).await?;
+        }
+        if closing.is_empty() {
+            return Ok(0);
+        }
+        let closes = closing.iter().map(|(_, _, close)| close.clone()).collect();
+        confirm_all(chain, authority, closes).await?;
+        let mut returned = 0u64;
+        for (key, rent, _) in closing {
             store.remove_lookup_table(&key).await?;
             self.retiring.retain(|retiring| *retiring != key);
             returned = returned.saturating_add(rent);
             tracing::info!(table = %key, lamports = rent, "closed a retired lookup table; its rent is back");
-        }
-        if !deactivations.is_empty() {
-            confirm_all(chain, authority, deactivations).await?;
         }
         Ok(returned)
     }
