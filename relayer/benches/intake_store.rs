@@ -1,7 +1,8 @@
 //! The intake store alone: what SQLite's group-commit writer costs per tip, without
 //! HTTP, signatures or a validator (`cargo bench -p micropay-relayer --bench
-//! intake_store`). Each round queues the next state of every stream and waits for all
-//! of them, as that many concurrent payers would; the writer groups what has queued.
+//! intake_store`). Each round queues the next state of every stream (of a random
+//! number of them, for a varied shape) and waits for all of them, as that many
+//! concurrent payers would; the writer groups what has queued.
 //! The states carry random bytes where signatures go: the store does not verify them.
 //!
 //! Prints, per shape: tips per second, the process's CPU per tip (the writer's tokio
@@ -20,20 +21,32 @@ struct Shape {
     name: &'static str,
     streams: usize,
     rounds: usize,
+    /// Whether a round takes a random number of the streams (at least one) instead
+    /// of all of them.
+    varied: bool,
 }
 
-const SHAPES: [Shape; 2] = [
+const SHAPES: [Shape; 3] = [
     // `bench ingest`'s payers, each tipping its own favourite payees.
     Shape {
         name: "ingest-payers",
         streams: 256,
         rounds: 200,
+        varied: false,
+    },
+    // The same payers arriving as over HTTP: each group a different size.
+    Shape {
+        name: "ingest-arrivals",
+        streams: 256,
+        rounds: 400,
+        varied: true,
     },
     // Many payers at once: every group holds 512 states, one per stream.
     Shape {
         name: "many-payers",
         streams: 5_000,
         rounds: 10,
+        varied: false,
     },
 ];
 
@@ -95,9 +108,17 @@ fn prepare(shape: &Shape) -> Vec<Vec<Accepted>> {
         .collect();
     (0..shape.rounds)
         .map(|_| {
+            let taken = if shape.varied {
+                1 + random.next() as usize % shape.streams
+            } else {
+                shape.streams
+            };
+            let first = random.next() as usize % (shape.streams - taken + 1);
             streams
                 .iter_mut()
                 .enumerate()
+                .skip(first)
+                .take(taken)
                 .map(|(at, (state, stored_seq))| {
                     let payee = payees[(at + random.next() as usize % MAX_ENTRIES) % PAYEES];
                     let amount = 1 + random.next() % 10_000;

@@ -8,7 +8,8 @@
 //! to `COMMIT`: sqlx runs each SQLite command on a worker thread of its own, and each
 //! command is a hop there and back that cost about a millisecond when the cores were
 //! busy, more than the writing itself (docs/adr/0008). Every row finds its epoch by
-//! primary key, whatever the group's size (docs/adr/0011).
+//! primary key, whatever the group's size (docs/adr/0011). Statements are padded to a
+//! few row counts so that the connection prepares each script once (docs/adr/0015).
 
 use std::{collections::HashMap, fmt::Write};
 
@@ -158,17 +159,17 @@ fn written_states(requests: &[AcceptRequest], rows: &[AnyRow]) -> StoreResult<Ve
 /// (32,766).
 const MAX_ROWS: usize = GROUP_COMMIT_MAX;
 
-/// One multi-row statement over the states at these positions of the group.
+/// One multi-row statement over the states of a wave.
 enum Statement {
     /// The first state of each epoch, unless one is already stored.
-    Open(Vec<usize>),
+    Open(Rows),
     /// A later state of each epoch, if the stored one is still the state it follows
     /// and the epoch is open.
-    Advance(Vec<usize>),
+    Advance(Rows),
     /// The tips of those states that are now stored.
-    Tips(Vec<usize>),
+    Tips(Rows),
     /// Each of those tips' payee and epoch, unless already listed.
-    PayeeEpochs(Vec<usize>),
+    PayeeEpochs(Rows),
 }
 
 /// The statements that write the group as if state by state in arrival order. The
@@ -194,17 +195,47 @@ fn plan(requests: &[AcceptRequest]) -> Vec<Statement> {
             .iter()
             .partition(|&&at| requests[at].accepted.previous_seq.is_none());
         for chunk in opening.chunks(MAX_ROWS) {
-            statements.push(Statement::Open(chunk.to_vec()));
+            statements.push(Statement::Open(Rows::of(chunk)));
         }
         for chunk in advancing.chunks(MAX_ROWS) {
-            statements.push(Statement::Advance(chunk.to_vec()));
+            statements.push(Statement::Advance(Rows::of(chunk)));
         }
         for chunk in wave.chunks(MAX_ROWS) {
-            statements.push(Statement::Tips(chunk.to_vec()));
-            statements.push(Statement::PayeeEpochs(chunk.to_vec()));
+            statements.push(Statement::Tips(Rows::of(chunk)));
+            statements.push(Statement::PayeeEpochs(Rows::of(chunk)));
         }
     }
     statements
+}
+
+/// The states at these positions of the group, as a statement's rows: their count
+/// rounded up to the next of 1, 2, 3, 4, 6, 8, 12, …, 384, 512 (at most half again),
+/// the rest rows of nulls that match nothing. A statement's text depends on its rows'
+/// count alone, so the connection prepares the scripts of these few counts once and
+/// keeps them (sqlx's statement cache, 100 per connection), where a text for every
+/// count was parsed and planned again on most commits once groups of up to 512 states
+/// came in several waves.
+struct Rows {
+    states: Vec<usize>,
+    padded: usize,
+}
+
+impl Rows {
+    fn of(states: &[usize]) -> Self {
+        Self {
+            states: states.to_vec(),
+            padded: padded_rows(states.len()),
+        }
+    }
+}
+
+fn padded_rows(rows: usize) -> usize {
+    let power = rows.next_power_of_two();
+    if rows > 2 && rows <= power / 4 * 3 {
+        power / 4 * 3
+    } else {
+        power
+    }
 }
 
 /// The columns of `v`, one row per state, in [`Statement::bind`]'s order.
@@ -226,16 +257,18 @@ const STORED_TIPS: &str = "FROM t CROSS JOIN stream_epochs
       AND epoch = t_epoch AND seq = t_seq AND signature = t_signature";
 
 impl Statement {
-    fn positions(&self) -> &[usize] {
+    fn rows(&self) -> &Rows {
         match self {
-            Self::Open(at) | Self::Advance(at) | Self::Tips(at) | Self::PayeeEpochs(at) => at,
+            Self::Open(rows) | Self::Advance(rows) | Self::Tips(rows) | Self::PayeeEpochs(rows) => {
+                rows
+            }
         }
     }
 
     /// The statement in `backend`'s SQL. The state statements return the signature of
     /// each state they wrote.
     fn sql(&self, backend: Backend) -> String {
-        let rows = self.positions().len();
+        let rows = self.rows().padded;
         match self {
             Self::Open(_) => format!(
                 "WITH {STATE_ROWS} AS (VALUES {})
@@ -244,7 +277,7 @@ impl Statement {
                       receipt, status, opened_at, updated_at)
                  SELECT v_tab, v_incarnation, v_slot, v_epoch, v_seq, v_fee_bps, v_total,
                         v_entries, v_signature, v_receipt, 'open', v_at, v_at
-                 FROM v WHERE true
+                 FROM v WHERE v_tab IS NOT NULL
                  ON CONFLICT (tab, incarnation, slot, epoch) DO NOTHING
                  RETURNING signature",
                 values_sql(backend, rows, STATE_COLUMNS)
@@ -287,7 +320,8 @@ impl Statement {
         requests: &[AcceptRequest],
         addresses: &'q [Addresses],
     ) -> Query<'q, Any, AnyArguments<'q>> {
-        for &at in self.positions() {
+        let rows = self.rows();
+        for &at in &rows.states {
             let accepted = &requests[at].accepted;
             let state = accepted.state();
             let signature = accepted.receipted.signed.signature.to_vec();
@@ -315,6 +349,32 @@ impl Statement {
                         .bind(amount as i64)
                         .bind(accepted.at_ms)
                 }
+            };
+        }
+        // Each column's null of its type (PostgreSQL types the list from the first
+        // values it binds).
+        for _ in rows.states.len()..rows.padded {
+            query = query
+                .bind(None::<&str>)
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .bind(None::<i64>);
+            query = match self {
+                Self::Open(_) | Self::Advance(_) => query
+                    .bind(None::<i64>)
+                    .bind(None::<i64>)
+                    .bind(None::<i64>)
+                    .bind(None::<i64>)
+                    .bind(None::<Vec<u8>>)
+                    .bind(None::<Vec<u8>>)
+                    .bind(None::<Vec<u8>>)
+                    .bind(None::<i64>),
+                Self::Tips(_) | Self::PayeeEpochs(_) => query
+                    .bind(None::<i64>)
+                    .bind(None::<Vec<u8>>)
+                    .bind(None::<&str>)
+                    .bind(None::<i64>)
+                    .bind(None::<i64>),
             };
         }
         query
@@ -362,6 +422,18 @@ mod tests {
     use super::*;
     use crate::store::SqlStore;
 
+    #[test]
+    fn rows_pad_to_few_counts_and_at_most_half_again() {
+        let mut counts = std::collections::BTreeSet::new();
+        for rows in 1..=MAX_ROWS {
+            let padded = padded_rows(rows);
+            assert!(padded >= rows && padded <= MAX_ROWS, "{rows} -> {padded}");
+            assert!(2 * padded <= 3 * rows, "{rows} -> {padded}");
+            counts.insert(padded);
+        }
+        assert_eq!(counts.len(), 18, "{counts:?}");
+    }
+
     /// Each wave row must find its epoch by primary key. A plan that walks the open
     /// epochs instead costs every commit the open epochs times the wave's rows.
     #[tokio::test]
@@ -374,9 +446,9 @@ mod tests {
         for rows in [1, 8, 128, MAX_ROWS] {
             let positions: Vec<usize> = (0..rows).collect();
             for statement in [
-                Statement::Advance(positions.clone()),
-                Statement::Tips(positions.clone()),
-                Statement::PayeeEpochs(positions),
+                Statement::Advance(Rows::of(&positions)),
+                Statement::Tips(Rows::of(&positions)),
+                Statement::PayeeEpochs(Rows::of(&positions)),
             ] {
                 let sql = format!("EXPLAIN QUERY PLAN {}", statement.sql(Backend::Sqlite));
                 let plan: Vec<String> = sqlx::query(&sql)
