@@ -321,60 +321,35 @@ impl Statement {
         addresses: &'q [Addresses],
     ) -> Query<'q, Any, AnyArguments<'q>> {
         let rows = self.rows();
-        for &at in &rows.states {
-            let accepted = &requests[at].accepted;
-            let state = accepted.state();
-            let signature = accepted.receipted.signed.signature.to_vec();
+        // The padding rows bind each column's null of its type (PostgreSQL types the
+        // list from the values bound), through the same column list as the states.
+        let padding = std::iter::repeat_n(None, rows.padded - rows.states.len());
+        for at in rows.states.iter().copied().map(Some).chain(padding) {
+            let accepted = at.map(|at| &requests[at].accepted);
+            let state = accepted.map(Accepted::state);
+            let addresses = at.map(|at| &addresses[at]);
+            let signature = accepted.map(|a| a.receipted.signed.signature.to_vec());
             query = query
-                .bind(addresses[at].tab.as_str())
-                .bind(state.incarnation as i64)
-                .bind(i64::from(state.slot))
-                .bind(state.epoch as i64);
+                .bind(addresses.map(|a| a.tab.as_str()))
+                .bind(state.map(|s| s.incarnation as i64))
+                .bind(state.map(|s| i64::from(s.slot)))
+                .bind(state.map(|s| s.epoch as i64));
             query = match self {
                 Self::Open(_) | Self::Advance(_) => query
-                    .bind(accepted.previous_seq.map(i64::from))
-                    .bind(i64::from(state.seq))
-                    .bind(i64::from(state.fee_bps))
-                    .bind(state.total() as i64)
-                    .bind(encode_entries(state))
+                    .bind(accepted.and_then(|a| a.previous_seq.map(i64::from)))
+                    .bind(state.map(|s| i64::from(s.seq)))
+                    .bind(state.map(|s| i64::from(s.fee_bps)))
+                    .bind(state.map(|s| s.total() as i64))
+                    .bind(state.map(encode_entries))
                     .bind(signature)
-                    .bind(accepted.receipted.receipt.to_vec())
-                    .bind(accepted.at_ms),
-                Self::Tips(_) | Self::PayeeEpochs(_) => {
-                    let amount = accepted.tip.1;
-                    query
-                        .bind(i64::from(state.seq))
-                        .bind(signature)
-                        .bind(addresses[at].payee.as_str())
-                        .bind(amount as i64)
-                        .bind(accepted.at_ms)
-                }
-            };
-        }
-        // Each column's null of its type (PostgreSQL types the list from the first
-        // values it binds).
-        for _ in rows.states.len()..rows.padded {
-            query = query
-                .bind(None::<&str>)
-                .bind(None::<i64>)
-                .bind(None::<i64>)
-                .bind(None::<i64>);
-            query = match self {
-                Self::Open(_) | Self::Advance(_) => query
-                    .bind(None::<i64>)
-                    .bind(None::<i64>)
-                    .bind(None::<i64>)
-                    .bind(None::<i64>)
-                    .bind(None::<Vec<u8>>)
-                    .bind(None::<Vec<u8>>)
-                    .bind(None::<Vec<u8>>)
-                    .bind(None::<i64>),
+                    .bind(accepted.map(|a| a.receipted.receipt.to_vec()))
+                    .bind(accepted.map(|a| a.at_ms)),
                 Self::Tips(_) | Self::PayeeEpochs(_) => query
-                    .bind(None::<i64>)
-                    .bind(None::<Vec<u8>>)
-                    .bind(None::<&str>)
-                    .bind(None::<i64>)
-                    .bind(None::<i64>),
+                    .bind(state.map(|s| i64::from(s.seq)))
+                    .bind(signature)
+                    .bind(addresses.map(|a| a.payee.as_str()))
+                    .bind(accepted.map(|a| a.tip.1 as i64))
+                    .bind(accepted.map(|a| a.at_ms)),
             };
         }
         query
