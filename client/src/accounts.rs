@@ -5,7 +5,7 @@ use micropay_interface::{
     state::{AccountLayout, Config, Credit, Tab},
     TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
 };
-use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_client::{nonblocking::rpc_client::RpcClient, rpc_request::MAX_MULTIPLE_ACCOUNTS};
 use solana_sdk::{account::Account, program_pack::Pack, pubkey::Pubkey};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,24 @@ async fn fetch(rpc: &RpcClient, address: &Pubkey) -> Result<Option<Account>, Acc
         .await
         .map_err(Box::new)?
         .value)
+}
+
+/// The accounts at `keys`, in their order (`None` where there is none), read in as
+/// many `getMultipleAccounts` requests as the RPC's cap of keys per request needs.
+/// Each request is answered at its own slot.
+pub async fn multiple(
+    rpc: &RpcClient,
+    keys: &[Pubkey],
+) -> Result<Vec<Option<Account>>, AccountError> {
+    let mut accounts = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_MULTIPLE_ACCOUNTS) {
+        let read = rpc
+            .get_multiple_accounts_with_commitment(chunk, rpc.commitment())
+            .await
+            .map_err(Box::new)?;
+        accounts.extend(read.value);
+    }
+    Ok(accounts)
 }
 
 /// A program account of type `T` at `address`, or `None` if nothing is there.

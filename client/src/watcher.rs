@@ -27,6 +27,8 @@ pub enum WatchError {
     Relayer(#[from] RelayerError),
     #[error("rpc: {0}")]
     Rpc(#[from] solana_client::client_error::ClientError),
+    #[error(transparent)]
+    Accounts(#[from] crate::accounts::AccountError),
     #[error("{0}")]
     Chain(String),
 }
@@ -166,7 +168,7 @@ impl Watcher {
     async fn chain(&self, tabs: &[Pubkey]) -> Result<(Config, HashMap<Pubkey, Tab>), WatchError> {
         let mut keys = vec![self.config];
         keys.extend_from_slice(tabs);
-        let accounts = self.rpc.get_multiple_accounts(&keys).await?;
+        let accounts = crate::accounts::multiple(&self.rpc, &keys).await?;
         let program_account = |i: usize| {
             accounts[i]
                 .as_ref()
@@ -251,7 +253,7 @@ impl Watcher {
                 )
             })
             .collect();
-        let accounts = self.rpc.get_multiple_accounts(&token_accounts).await?;
+        let accounts = crate::accounts::multiple(&self.rpc, &token_accounts).await?;
         let payees: Vec<SettlePayee> = wallets
             .iter()
             .zip(&accounts)

@@ -245,11 +245,12 @@ pub async fn settlement_report(
         .collect();
     tables.sort();
     tables.dedup();
-    let mut table_rent_lamports = 0;
-    for chunk in tables.chunks(100) {
-        let accounts = rpc.get_multiple_accounts(chunk).await?;
-        table_rent_lamports += accounts.iter().flatten().map(|a| a.lamports).sum::<u64>();
-    }
+    let table_rent_lamports: u64 = accounts::multiple(rpc, &tables)
+        .await?
+        .iter()
+        .flatten()
+        .map(|a| a.lamports)
+        .sum();
     Ok(SettlementReport {
         tips,
         tipped,

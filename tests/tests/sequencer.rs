@@ -591,4 +591,15 @@ async fn a_payee_settles_its_receipts_itself_when_the_relayer_is_gone() {
         (48_500, 1)
     );
     assert!(watcher.held().is_empty());
+
+    // A payee of more payers than one `getMultipleAccounts` may name: the watcher's
+    // reads span requests, each account still at its own position.
+    let mut keys: Vec<Pubkey> = (0..250).map(|_| Pubkey::new_unique()).collect();
+    (keys[0], keys[120], keys[249]) = (w.deployment.config, payer.tab, alice_account);
+    let accounts = micropay_client::accounts::multiple(&w.devnet.rpc(), &keys)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), keys.len());
+    let found: Vec<usize> = (0..keys.len()).filter(|&i| accounts[i].is_some()).collect();
+    assert_eq!(found, [0, 120, 249]);
 }
