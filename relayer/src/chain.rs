@@ -8,6 +8,7 @@ use micropay_interface::state::{AccountLayout, Config, Tab};
 use solana_client::{
     nonblocking::rpc_client::RpcClient,
     rpc_config::{RpcAccountInfoConfig, RpcSimulateTransactionConfig, UiAccountEncoding},
+    rpc_request::MAX_MULTIPLE_ACCOUNTS,
 };
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
@@ -111,8 +112,7 @@ impl Chain for RpcChain {
             min_context_slot: None,
         };
         let mut out = Vec::with_capacity(keys.len());
-        // The RPC caps getMultipleAccounts at 100 keys.
-        for chunk in keys.chunks(100) {
+        for chunk in keys.chunks(MAX_MULTIPLE_ACCOUNTS) {
             let accounts = self
                 .client
                 .get_multiple_ui_accounts_with_config(chunk, config.clone())
