@@ -88,6 +88,20 @@ impl Devnet {
         Self::launch(Some(8)).await
     }
 
+    /// Until the guard drops, every thread of the validator runs under `SCHED_IDLE`,
+    /// on cores nobody else wants: for a benchmark's timed window, where the validator
+    /// stands in for a cluster on other machines and the figures are to be the
+    /// relayer's and its clients', not their competition with the validator for the
+    /// same cores. It still makes blocks and answers RPC on idle cores, but a window
+    /// that needs the chain at pace (settling beside intake, as the soak does) must
+    /// not use it. Leaving `SCHED_IDLE` needs `CAP_SYS_NICE` (root, as the scripts
+    /// run); without it the validator stays in the background after the guard too,
+    /// which slows it only while something else wants the cores.
+    pub fn in_background(&self) -> InBackground<'_> {
+        set_policy_of_threads(is_validator_thread, libc::SCHED_IDLE);
+        InBackground(std::marker::PhantomData)
+    }
+
     async fn launch(ticks_per_slot: Option<u64>) -> anyhow::Result<Self> {
         let program = program_path();
         ensure!(
@@ -249,7 +263,33 @@ impl Devnet {
 /// on a core nobody else wants; the scheduler still schedules every transaction, and
 /// one node has nothing to repair.
 fn deprioritize_busy_threads() {
-    const BUSY: &[&str] = &["solBnkTxSched", "solRepairSvc"];
+    set_policy_of_threads(|name| BUSY_THREADS.contains(&name), libc::SCHED_IDLE);
+}
+
+const BUSY_THREADS: &[&str] = &["solBnkTxSched", "solRepairSvc"];
+
+/// The validator's threads are back at normal priority, but for the two that never
+/// rest, when this drops.
+pub struct InBackground<'a>(std::marker::PhantomData<&'a Devnet>);
+
+impl Drop for InBackground<'_> {
+    fn drop(&mut self) {
+        set_policy_of_threads(
+            |name| is_validator_thread(name) && !BUSY_THREADS.contains(&name),
+            libc::SCHED_OTHER,
+        );
+    }
+}
+
+/// Agave names its threads `sol…`; RocksDB's and the banking stage's manager are the
+/// validator's too.
+fn is_validator_thread(name: &str) -> bool {
+    name.starts_with("sol") || name.starts_with("rocksdb:") || name == "BankingMgr"
+}
+
+/// Sets the scheduling policy of every thread of this process whose name `select`
+/// picks. Threads they start later inherit it.
+fn set_policy_of_threads(select: impl Fn(&str) -> bool, policy: libc::c_int) {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return;
     };
@@ -258,11 +298,12 @@ fn deprioritize_busy_threads() {
         let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() else {
             continue;
         };
-        if BUSY.contains(&comm.trim()) {
-            let idle = libc::sched_param { sched_priority: 0 };
-            // SAFETY: sched_setscheduler reads only its arguments; a tid names one
-            // thread, and lowering a thread's own process's priority needs no rights.
-            unsafe { libc::sched_setscheduler(tid, libc::SCHED_IDLE, &idle) };
+        if select(comm.trim()) {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: sched_setscheduler reads only its arguments, and a tid names one
+            // thread; where the change needs rights it lacks, it fails and changes
+            // nothing.
+            unsafe { libc::sched_setscheduler(tid, policy, &param) };
         }
     }
 }

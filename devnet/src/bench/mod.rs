@@ -208,6 +208,8 @@ async fn run_workload(
         ProgressStyle::with_template("  {bar:40} {pos} tips  {per_sec}  {elapsed}")
             .expect("template"),
     );
+    // The soak settles beside intake, as in production, and needs the chain at pace.
+    let background = (name != WorkloadName::Soak).then(|| stage.devnet.in_background());
     let cpu_before = process.cpu_seconds()?;
     let client_cpu_before = runtime_cpu_seconds()?;
     let window = async {
@@ -230,6 +232,7 @@ async fn run_workload(
     rss_mib.push(process.rss_mib()?);
     let intake_cpu = process.cpu_seconds()? - cpu_before;
     let client_cpu = runtime_cpu_seconds()? - client_cpu_before;
+    drop(background);
     progress.finish_and_clear();
     let outcome = match window {
         Window::Unchecked(sent) => sent.check(&relayer),

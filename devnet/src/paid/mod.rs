@@ -190,6 +190,7 @@ pub async fn run(
     let paywall = Paywall::connect(&process.url, owner, Discard).await?;
     let api = serve_api(&paywall).await?;
 
+    let background = devnet.in_background();
     let http = reqwest::Client::new();
     let free = format!("{api}/free");
     let unpaid = drive(
@@ -242,6 +243,7 @@ pub async fn run(
     .await?;
     let relayer_cpu = process.cpu_seconds()? - cpu_before;
     let relayer_view = RelayerView::between(&metrics_before, &process.metrics().await?);
+    drop(background);
     eprintln!(
         "[Paid] {} paid calls, {:.0}/s, p99 {:.1} ms (unpaid p99 {:.1} ms), {} failed",
         paid.calls, paid.calls_per_second, paid.p99_ms, unpaid.p99_ms, paid.failed
