@@ -281,10 +281,13 @@ impl Drop for InBackground<'_> {
     }
 }
 
-/// Agave names its threads `sol…`; RocksDB's and the banking stage's manager are the
-/// validator's too.
+/// The threads that make blocks: Agave names its threads `sol…`; RocksDB's and the
+/// banking stage's manager are the validator's too. Not its RPC service, which a
+/// relayer asks during intake (a new tab's account) and which, elsewhere, would
+/// answer at once.
 fn is_validator_thread(name: &str) -> bool {
-    name.starts_with("sol") || name.starts_with("rocksdb:") || name == "BankingMgr"
+    let rpc = name.starts_with("solRpc") || name.starts_with("solJsonRpc");
+    (name.starts_with("sol") && !rpc) || name.starts_with("rocksdb:") || name == "BankingMgr"
 }
 
 /// Sets the scheduling policy of every thread of this process whose name `select`
