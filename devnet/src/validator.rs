@@ -88,11 +88,11 @@ impl Devnet {
         Self::launch(Some(8)).await
     }
 
-    /// Until the guard drops, every thread of the validator runs under `SCHED_IDLE`,
-    /// on cores nobody else wants: for a benchmark's timed window, where the validator
-    /// stands in for a cluster on other machines and the figures are to be the
-    /// relayer's and its clients', not their competition with the validator for the
-    /// same cores. It still makes blocks and answers RPC on idle cores, but a window
+    /// Until the guard drops, every thread of the validator but its RPC service runs
+    /// under `SCHED_IDLE`, on cores nobody else wants: for a benchmark's timed window,
+    /// where the validator stands in for a cluster on other machines and the figures
+    /// are to be the relayer's and its clients', not their competition with the
+    /// validator for the same cores. It still makes blocks on idle cores, but a window
     /// that needs the chain at pace (settling beside intake, as the soak does) must
     /// not use it. Leaving `SCHED_IDLE` needs `CAP_SYS_NICE` (root, as the scripts
     /// run); without it the validator stays in the background after the guard too,
@@ -307,6 +307,52 @@ fn set_policy_of_threads(select: impl Fn(&str) -> bool, policy: libc::c_int) {
             // thread; where the change needs rights it lacks, it fails and changes
             // nothing.
             unsafe { libc::sched_setscheduler(tid, policy, &param) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy_of(tid: libc::pid_t) -> libc::c_int {
+        // SAFETY: sched_getscheduler reads only its argument.
+        unsafe { libc::sched_getscheduler(tid) }
+    }
+
+    #[test]
+    fn only_the_threads_that_make_blocks_go_to_the_background() {
+        assert!(is_validator_thread("solBnkTxSched"));
+        assert!(is_validator_thread("rocksdb:low"));
+        assert!(is_validator_thread("BankingMgr"));
+        assert!(!is_validator_thread("solRpcEl"));
+        assert!(!is_validator_thread("solJsonRpcSvc"));
+        assert!(!is_validator_thread("tokio-rt-worker"));
+
+        // A parked thread under the given name, and its tid.
+        let spawn = |name: &str| {
+            let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+            let thread = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    // SAFETY: gettid has no arguments.
+                    tid_tx.send(unsafe { libc::gettid() }).unwrap();
+                    std::thread::park();
+                })
+                .unwrap();
+            (thread, tid_rx.recv().unwrap())
+        };
+        let (maker, maker_tid) = spawn("solPohTickProd");
+        let (rpc, rpc_tid) = spawn("solRpcEl");
+
+        set_policy_of_threads(is_validator_thread, libc::SCHED_IDLE);
+        assert_eq!(policy_of(maker_tid), libc::SCHED_IDLE);
+        assert_eq!(policy_of(rpc_tid), libc::SCHED_OTHER);
+        assert_eq!(policy_of(0), libc::SCHED_OTHER, "the test's own thread");
+
+        for thread in [maker, rpc] {
+            thread.thread().unpark();
+            thread.join().unwrap();
         }
     }
 }
