@@ -98,7 +98,7 @@ impl Devnet {
     /// run); without it the validator stays in the background after the guard too,
     /// which slows it only while something else wants the cores.
     pub fn in_background(&self) -> InBackground<'_> {
-        set_policy_of_threads(is_validator_thread, libc::SCHED_IDLE);
+        set_policy_of_threads(makes_blocks, libc::SCHED_IDLE);
         InBackground(std::marker::PhantomData)
     }
 
@@ -275,17 +275,17 @@ pub struct InBackground<'a>(std::marker::PhantomData<&'a Devnet>);
 impl Drop for InBackground<'_> {
     fn drop(&mut self) {
         set_policy_of_threads(
-            |name| is_validator_thread(name) && !BUSY_THREADS.contains(&name),
+            |name| makes_blocks(name) && !BUSY_THREADS.contains(&name),
             libc::SCHED_OTHER,
         );
     }
 }
 
-/// The threads that make blocks: Agave names its threads `sol…`; RocksDB's and the
+/// Whether a thread makes blocks: Agave names its threads `sol…`; RocksDB's and the
 /// banking stage's manager are the validator's too. Not its RPC service, which a
 /// relayer asks during intake (a new tab's account) and which, elsewhere, would
 /// answer at once.
-fn is_validator_thread(name: &str) -> bool {
+fn makes_blocks(name: &str) -> bool {
     let rpc = name.starts_with("solRpc") || name.starts_with("solJsonRpc");
     (name.starts_with("sol") && !rpc) || name.starts_with("rocksdb:") || name == "BankingMgr"
 }
@@ -322,12 +322,12 @@ mod tests {
 
     #[test]
     fn only_the_threads_that_make_blocks_go_to_the_background() {
-        assert!(is_validator_thread("solBnkTxSched"));
-        assert!(is_validator_thread("rocksdb:low"));
-        assert!(is_validator_thread("BankingMgr"));
-        assert!(!is_validator_thread("solRpcEl"));
-        assert!(!is_validator_thread("solJsonRpcSvc"));
-        assert!(!is_validator_thread("tokio-rt-worker"));
+        assert!(makes_blocks("solBnkTxSched"));
+        assert!(makes_blocks("rocksdb:low"));
+        assert!(makes_blocks("BankingMgr"));
+        assert!(!makes_blocks("solRpcEl"));
+        assert!(!makes_blocks("solJsonRpcSvc"));
+        assert!(!makes_blocks("tokio-rt-worker"));
 
         // A parked thread under the given name, and its tid.
         let spawn = |name: &str| {
@@ -345,7 +345,7 @@ mod tests {
         let (maker, maker_tid) = spawn("solPohTickProd");
         let (rpc, rpc_tid) = spawn("solRpcEl");
 
-        set_policy_of_threads(is_validator_thread, libc::SCHED_IDLE);
+        set_policy_of_threads(makes_blocks, libc::SCHED_IDLE);
         assert_eq!(policy_of(maker_tid), libc::SCHED_IDLE);
         assert_eq!(policy_of(rpc_tid), libc::SCHED_OTHER);
         assert_eq!(policy_of(0), libc::SCHED_OTHER, "the test's own thread");
