@@ -11,6 +11,7 @@ pub mod amount;
 pub mod deployment;
 pub mod pay;
 pub mod relayer;
+pub mod sequencer_key;
 pub mod watcher;
 
 pub use deployment::Deployment;

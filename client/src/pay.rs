@@ -12,7 +12,7 @@ use micropay_api::x402::{
     PaymentRequirements, ResourceInfo, SettleResponse, SCHEME, X402_VERSION,
 };
 use micropay_api::SignedStreamJson;
-use micropay_protocol::{ed25519::DecodedKey, Receipted, SignedStream, StreamState};
+use micropay_protocol::{Receipted, SignedStream, StreamState};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use tokio::sync::Mutex;
@@ -57,9 +57,6 @@ pub struct PaidResponse {
 pub struct Payer<S> {
     http: reqwest::Client,
     relayer: RelayerClient,
-    /// The relayer's sequencer key decoded once (`None` if it is not a key, and then
-    /// no receipt verifies): every call checks a receipt under it.
-    sequencer_key: Option<DecodedKey>,
     key: S,
     config: Pubkey,
     tab: Pubkey,
@@ -83,7 +80,6 @@ impl<S: Signer + Send + Sync> Payer<S> {
     ) -> Self {
         Self {
             http: micropay_api::http_client(),
-            sequencer_key: DecodedKey::decode(relayer.sequencer().as_array()),
             relayer,
             key,
             config,
@@ -272,10 +268,7 @@ impl<S: Signer + Send + Sync> Payer<S> {
         let receipt = micropay_api::signature_from_base58(&settled.transaction)
             .ok_or_else(|| PayError::BadAnswer("the receipt is not a signature".into()))?;
         let receipted = Receipted { signed, receipt };
-        let verified = self
-            .sequencer_key
-            .is_some_and(|sequencer| receipted.receipt_verifies_under(&sequencer));
-        if !verified {
+        if !self.relayer.receipt_verifies(&receipted) {
             return Err(PayError::BadAnswer(
                 "the receipt is not the sequencer's for the state sent".into(),
             ));

@@ -3,7 +3,7 @@
 //! receipts naming a wallet, and read what the relayer reports (its status, its
 //! settlements, a payee's totals).
 
-use std::{collections::HashSet, future::Future, hash::Hash};
+use std::{collections::HashSet, future::Future, hash::Hash, sync::Arc};
 
 use bytes::Bytes;
 use micropay_api::{
@@ -14,6 +14,8 @@ use micropay_api::{
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use reqwest::header::CONTENT_TYPE;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
+
+use crate::sequencer_key::SequencerKey;
 
 mod batch;
 
@@ -58,8 +60,8 @@ const TIP_ATTEMPTS: usize = 8;
 pub struct RelayerClient {
     http: reqwest::Client,
     base: String,
-    /// Receipts must verify under this key (the config's sequencer).
-    sequencer: Pubkey,
+    /// Receipts must verify under this key (the config's sequencer); clones share it.
+    sequencer: Arc<SequencerKey>,
 }
 
 impl RelayerClient {
@@ -67,12 +69,17 @@ impl RelayerClient {
         Self {
             http: micropay_api::http_client(),
             base: base.into().trim_end_matches('/').to_string(),
-            sequencer,
+            sequencer: Arc::new(SequencerKey::new(sequencer)),
         }
     }
 
     pub fn sequencer(&self) -> Pubkey {
-        self.sequencer
+        self.sequencer.pubkey()
+    }
+
+    /// Whether the sequencer this client trusts receipted this very state.
+    pub fn receipt_verifies(&self, receipted: &Receipted) -> bool {
+        self.sequencer.receipted(receipted)
     }
 
     async fn answer<T: serde::de::DeserializeOwned>(
@@ -202,7 +209,7 @@ impl RelayerClient {
         let (receipted, _) = json
             .receipting(signed.clone())
             .map_err(|e| RelayerError::BadResponse(e.to_string()))?;
-        if !receipted.receipt_verifies(&self.sequencer) {
+        if !self.receipt_verifies(&receipted) {
             return Err(RelayerError::BadResponse(
                 "the receipt is not the sequencer's for the submitted state".into(),
             ));

@@ -131,7 +131,7 @@ impl Watcher {
     pub fn keep(&mut self, receipted: Receipted, now: i64) -> bool {
         let state = receipted.state();
         if !state.entries.contains_key(&self.wallet.pubkey())
-            || !receipted.receipt_verifies(&self.relayer.sequencer())
+            || !self.relayer.receipt_verifies(&receipted)
         {
             return false;
         }

@@ -5,7 +5,7 @@ use solana_address::Address;
 use solana_signer::{Signer, SignerError};
 
 use crate::{
-    ed25519::{verify_strict, DecodedKey},
+    ed25519::{verify_strict, StrictKey},
     StreamState,
 };
 
@@ -64,9 +64,9 @@ impl Receipted {
         )
     }
 
-    /// [`Self::receipt_verifies`] under the sequencer's key decoded once, for a party
+    /// [`Self::receipt_verifies`] under the sequencer's key prepared once, for a party
     /// that checks many of its receipts (a paywall, a paying client).
-    pub fn receipt_verifies_under(&self, sequencer: &DecodedKey) -> bool {
+    pub fn receipt_verifies_under(&self, sequencer: &impl StrictKey) -> bool {
         sequencer.verify_strict(&self.signed.state.message().receipt_bytes(), &self.receipt)
     }
 
@@ -78,6 +78,7 @@ impl Receipted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ed25519::{DecodedKey, PrecomputedKey};
     use solana_signer::Signer;
 
     struct Key(ed25519_dalek::SigningKey);
@@ -117,11 +118,14 @@ mod tests {
         assert!(receipted.receipt_verifies(&sequencer.pubkey()));
         assert!(!receipted.receipt_verifies(&payer.pubkey()));
         let decoded = |key: &Key| DecodedKey::decode(key.pubkey().as_array()).unwrap();
+        let precomputed = PrecomputedKey::new(&decoded(&sequencer));
         assert!(receipted.receipt_verifies_under(&decoded(&sequencer)));
+        assert!(receipted.receipt_verifies_under(&precomputed));
         assert!(!receipted.receipt_verifies_under(&decoded(&payer)));
         let mut forged = receipted.clone();
         forged.receipt[1] ^= 1;
         assert!(!forged.receipt_verifies_under(&decoded(&sequencer)));
+        assert!(!forged.receipt_verifies_under(&precomputed));
         // A receipt is not a state signature: the magics differ.
         let swapped = SignedStream {
             state: signed.state.clone(),

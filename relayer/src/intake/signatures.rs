@@ -9,7 +9,10 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
-use micropay_protocol::{ed25519::DecodedKey, SignedStream, STATE_MESSAGE_LEN};
+use micropay_protocol::{
+    ed25519::{DecodedKey, StrictKey},
+    SignedStream, STATE_MESSAGE_LEN,
+};
 use solana_sdk::pubkey::Pubkey;
 
 /// How many verified signatures, and how many decoded keys, are kept; when full, a

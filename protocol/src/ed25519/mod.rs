@@ -7,8 +7,9 @@
 //! curve syscalls (`solana-curve25519`), off chain by curve25519-dalek's
 //! variable-time double-base multiplication (every input is public), which costs
 //! about half of the general multiscalar path `solana-curve25519` takes off chain; a
-//! property test checks the two agree. SHA-512 is software (`sha2`) because mainnet
-//! has no SHA-512 syscall yet.
+//! property test checks the two agree. A party that checks one key's signatures over
+//! and over prepares the key once (`keys`). SHA-512 is software (`sha2`) because
+//! mainnet has no SHA-512 syscall yet.
 
 use sha2::{Digest, Sha512};
 use solana_curve25519::edwards::{validate_edwards, PodEdwardsPoint};
@@ -16,6 +17,11 @@ use solana_curve25519::edwards::{validate_edwards, PodEdwardsPoint};
 use solana_curve25519::{edwards::multiscalar_multiply_edwards, scalar::PodScalar};
 
 use crate::scalar::{is_canonical_scalar, reduce_wide};
+
+#[cfg(not(target_os = "solana"))]
+mod keys;
+#[cfg(not(target_os = "solana"))]
+pub use keys::{DecodedKey, PrecomputedKey, StrictKey};
 
 /// The compressed base point.
 #[cfg(any(target_os = "solana", test))]
@@ -150,7 +156,8 @@ use via_curve_syscalls as base_times_s_minus_key_times_k;
 /// The same point off chain, by variable-time double-base multiplication.
 #[cfg(not(target_os = "solana"))]
 fn base_times_s_minus_key_times_k(s: &[u8; 32], k: &[u8; 32], key: &[u8; 32]) -> Option<[u8; 32]> {
-    base_times_s_plus_point_times_k(s, k, &DecodedKey::decode(key)?.minus_key)
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(*key).decompress()?;
+    base_times_s_plus_point_times_k(s, k, &-point)
 }
 
 #[cfg(not(target_os = "solana"))]
@@ -164,35 +171,6 @@ fn base_times_s_plus_point_times_k(
     let k = Option::<Scalar>::from(Scalar::from_canonical_bytes(*k))?;
     let point = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, point, &s);
     Some(point.compress().to_bytes())
-}
-
-/// A key decoded once for many verifications off chain (a relayer checks each stream
-/// key's states over and over): [`verify_strict`] without decompressing the key
-/// every time, which is about a tenth of a verification.
-#[cfg(not(target_os = "solana"))]
-#[derive(Clone, Copy, Debug)]
-pub struct DecodedKey {
-    key: [u8; 32],
-    minus_key: curve25519_dalek::EdwardsPoint,
-}
-
-#[cfg(not(target_os = "solana"))]
-impl DecodedKey {
-    /// `None` if `key` is not a point on the curve: no signature verifies under it.
-    pub fn decode(key: &[u8; 32]) -> Option<Self> {
-        let point = curve25519_dalek::edwards::CompressedEdwardsY(*key).decompress()?;
-        Some(Self {
-            key: *key,
-            minus_key: -point,
-        })
-    }
-
-    /// Exactly [`verify_strict`] under this key.
-    pub fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        verify_with(&self.key, message, signature, |s, k| {
-            base_times_s_plus_point_times_k(s, k, &self.minus_key)
-        })
-    }
 }
 
 #[cfg(test)]
@@ -324,33 +302,6 @@ mod tests {
                 dalek_verify(&key, &message, &signature),
                 "vector {index}"
             );
-            assert_eq!(
-                decoded_verify(&key, &message, &signature),
-                verify_strict(&key, &message, &signature),
-                "vector {index}, decoded key"
-            );
-        }
-    }
-
-    /// [`DecodedKey::verify_strict`], false where the key does not decode.
-    fn decoded_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-        DecodedKey::decode(key).is_some_and(|key| key.verify_strict(message, signature))
-    }
-
-    #[test]
-    fn a_decoded_key_refuses_what_verify_strict_refuses() {
-        let key = SigningKey::from_bytes(&[3; 32]);
-        let public = key.verifying_key().to_bytes();
-        let signature = key.sign(b"m").to_bytes();
-        assert!(decoded_verify(&public, b"m", &signature));
-        assert!(!decoded_verify(&public, b"n", &signature));
-        // Small-order keys decode but verify nothing, as under verify_strict.
-        for encoding in SMALL_ORDER_ENCODINGS
-            .iter()
-            .filter(|e| is_canonical_point_encoding(e))
-        {
-            assert!(DecodedKey::decode(encoding).is_some());
-            assert!(!decoded_verify(encoding, b"m", &signature));
         }
     }
 
@@ -381,10 +332,6 @@ mod tests {
                 dalek_verify(&public_used, &message, &signature)
             );
             prop_assert_eq!(verify_strict(&public_used, &message, &signature), !corrupt);
-            prop_assert_eq!(
-                decoded_verify(&public_used, &message, &signature),
-                !corrupt
-            );
         }
 
         #[test]
