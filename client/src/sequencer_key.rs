@@ -50,8 +50,9 @@ impl SequencerKey {
         let Some(decoded) = &self.decoded else {
             return false;
         };
-        // Only the check that reaches the count builds the table; the others go on
-        // with the decoded key meanwhile instead of waiting for it.
+        // Only the check that reaches the count builds the table, where it runs (about
+        // 5 ms, once per process); the others go on with the decoded key meanwhile
+        // instead of waiting for it.
         if self.checks.fetch_add(1, Ordering::Relaxed) + 1 == CHECKS_BEFORE_TABLE {
             let table = self.table.get_or_init(|| PrecomputedKey::new(decoded));
             return receipted.receipt_verifies_under(table);
