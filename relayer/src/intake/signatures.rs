@@ -1,34 +1,83 @@
-//! Signatures verified lately, and stream keys decoded once. A paid call's state is
+//! Signatures verified lately, and stream keys prepared once. A paid call's state is
 //! checked at `/x402/verify` and again, moments later, at `/x402/settle`; the second
 //! check finds the same key, message and signature here and skips the curve
 //! arithmetic, which is most of what a check costs. Every other check runs the
-//! predicate under the stream key as decoded the first time it was used.
+//! predicate under the stream key as decoded the first time it was used, and a key
+//! checked often enough (an agent's session key making thousands of calls) gets a
+//! table of its multiples, a third off each later check (ADR 0012).
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use micropay_protocol::{
-    ed25519::{DecodedKey, StrictKey},
+    ed25519::{DecodedKey, PrecomputedKey, StrictKey},
     SignedStream, STATE_MESSAGE_LEN,
 };
 use solana_sdk::pubkey::Pubkey;
 
-/// How many verified signatures, and how many decoded keys, are kept; when full, a
+/// How many verified signatures, and how many prepared keys, are kept; when full, a
 /// memo starts over.
 const REMEMBERED: usize = 16_384;
+
+/// A key's table is built at this check: it costs about what 150 checks save with it
+/// (`cargo bench -p micropay-protocol --bench signatures`).
+const CHECKS_BEFORE_TABLE: u32 = 150;
+
+/// Tables kept at once (61 KiB each, so 15 MiB); past it the least recently used
+/// key's table goes, and that key is checked as decoded again.
+const TABLES: usize = 256;
 
 /// Each verified signature, with the key and the state message it was verified for.
 type Memo = HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>;
 
-#[derive(Default)]
 pub struct VerifiedSignatures {
     recent: Mutex<Memo>,
-    keys: Mutex<HashMap<[u8; 32], DecodedKey>>,
+    keys: Arc<Mutex<Keys>>,
+}
+
+impl Default for VerifiedSignatures {
+    fn default() -> Self {
+        Self::with_tables(TABLES)
+    }
+}
+
+/// Stream keys as prepared so far.
+struct Keys {
+    prepared: HashMap<[u8; 32], Prepared>,
+    tables: usize,
+    most_tables: usize,
+    /// Counts lookups: a key's last use, for choosing which table goes.
+    clock: u64,
+}
+
+struct Prepared {
+    decoded: DecodedKey,
+    checks: u32,
+    last_used: u64,
+    table: Option<Arc<PrecomputedKey>>,
+}
+
+/// What one check runs under.
+enum CheckKey {
+    Decoded(DecodedKey),
+    Table(Arc<PrecomputedKey>),
 }
 
 impl VerifiedSignatures {
+    fn with_tables(most_tables: usize) -> Self {
+        Self {
+            recent: Mutex::default(),
+            keys: Arc::new(Mutex::new(Keys {
+                prepared: HashMap::new(),
+                tables: 0,
+                most_tables,
+                clock: 0,
+            })),
+        }
+    }
+
     /// Whether `key` signed `submitted` under the strict predicate: the same answer as
     /// [`SignedStream::verify`], from memory when this exact triple passed before.
     pub fn verify(&self, submitted: &SignedStream, key: &Pubkey) -> bool {
@@ -37,9 +86,11 @@ impl VerifiedSignatures {
         if lock(&self.recent).get(&submitted.signature) == Some(&seen) {
             return true;
         }
-        let verified = self
-            .decoded(&seen.0)
-            .is_some_and(|key| key.verify_strict(&message, &submitted.signature));
+        let verified = match self.check_key(&seen.0) {
+            None => false,
+            Some(CheckKey::Decoded(key)) => key.verify_strict(&message, &submitted.signature),
+            Some(CheckKey::Table(key)) => key.verify_strict(&message, &submitted.signature),
+        };
         if !verified {
             return false;
         }
@@ -51,18 +102,89 @@ impl VerifiedSignatures {
         true
     }
 
-    /// `key` decoded, from memory after its first use; `None` if it is not a point.
-    fn decoded(&self, key: &[u8; 32]) -> Option<DecodedKey> {
-        if let Some(decoded) = lock(&self.keys).get(key) {
-            return Some(*decoded);
+    /// `key` as prepared so far, counting this check; `None` if it is not a point.
+    fn check_key(&self, key: &[u8; 32]) -> Option<CheckKey> {
+        {
+            let mut keys = lock(&self.keys);
+            keys.clock += 1;
+            let now = keys.clock;
+            if let Some(prepared) = keys.prepared.get_mut(key) {
+                prepared.last_used = now;
+                if let Some(table) = &prepared.table {
+                    return Some(CheckKey::Table(table.clone()));
+                }
+                prepared.checks = prepared.checks.saturating_add(1);
+                if prepared.checks == CHECKS_BEFORE_TABLE {
+                    self.build_table(*key, prepared.decoded);
+                }
+                return Some(CheckKey::Decoded(prepared.decoded));
+            }
         }
         let decoded = DecodedKey::decode(key)?;
         let mut keys = lock(&self.keys);
-        if keys.len() >= REMEMBERED {
-            keys.clear();
+        if keys.prepared.len() >= REMEMBERED {
+            keys.prepared.clear();
+            keys.tables = 0;
         }
-        keys.insert(*key, decoded);
-        Some(decoded)
+        let last_used = keys.clock;
+        keys.prepared.insert(
+            *key,
+            Prepared {
+                decoded,
+                checks: 1,
+                last_used,
+                table: None,
+            },
+        );
+        Some(CheckKey::Decoded(decoded))
+    }
+
+    /// Builds `key`'s table on a thread of its own (about 5 ms of arithmetic that
+    /// would otherwise hold up an async worker), then keeps it. Each key's count
+    /// reaches the threshold once per life in the memo, so an evicted key is never
+    /// rebuilt and tables cannot churn.
+    fn build_table(&self, key: [u8; 32], decoded: DecodedKey) {
+        let keys = Arc::clone(&self.keys);
+        let built = std::thread::Builder::new()
+            .name("key-table".into())
+            .spawn(move || {
+                let table = Arc::new(PrecomputedKey::new(&decoded));
+                lock(&keys).keep_table(&key, table);
+            });
+        if let Err(error) = built {
+            // The key goes on being checked as decoded.
+            tracing::warn!(%error, "no thread to build a key table");
+        }
+    }
+}
+
+impl Keys {
+    fn keep_table(&mut self, key: &[u8; 32], table: Arc<PrecomputedKey>) {
+        if self.most_tables == 0 || !self.prepared.contains_key(key) {
+            return; // The memo started over meanwhile.
+        }
+        if self.tables >= self.most_tables {
+            let least_recent = self
+                .prepared
+                .iter_mut()
+                .filter(|(_, prepared)| prepared.table.is_some())
+                .min_by_key(|(_, prepared)| prepared.last_used);
+            if let Some((_, prepared)) = least_recent {
+                prepared.table = None;
+                self.tables -= 1;
+            }
+        }
+        if let Some(prepared) = self.prepared.get_mut(key) {
+            prepared.table = Some(table);
+            self.tables += 1;
+        }
+    }
+
+    #[cfg(test)]
+    fn has_table(&self, key: &Pubkey) -> bool {
+        self.prepared
+            .get(&key.to_bytes())
+            .is_some_and(|prepared| prepared.table.is_some())
     }
 }
 
@@ -73,6 +195,8 @@ fn lock<T>(memo: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use micropay_protocol::StreamState;
     use solana_sdk::{signature::Keypair, signer::Signer};
 
@@ -96,5 +220,87 @@ mod tests {
         let mut forged = signed;
         forged.signature[0] ^= 1;
         assert!(!memo.verify(&forged, &key.pubkey()));
+    }
+
+    /// A stream's states, each signed by `key` and each a new signature to check.
+    fn states(key: &Keypair, count: usize) -> Vec<SignedStream> {
+        let mut state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 100);
+        let payee = Pubkey::new_unique();
+        (0..count)
+            .map(|_| {
+                state = state.tip(payee, 1).unwrap();
+                SignedStream::sign(state.clone(), key).unwrap()
+            })
+            .collect()
+    }
+
+    fn wait_for_table(memo: &VerifiedSignatures, key: &Pubkey) {
+        let started = Instant::now();
+        while !lock(&memo.keys).has_table(key) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no table built"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Answers stay the predicate's before and after the key's table, for genuine
+    /// and forged signatures alike.
+    #[test]
+    fn a_key_checked_often_gets_a_table_and_the_same_answers() {
+        let key = Keypair::new();
+        let memo = VerifiedSignatures::default();
+        let signed = states(&key, CHECKS_BEFORE_TABLE as usize + 4);
+        let (before, after) = signed.split_at(CHECKS_BEFORE_TABLE as usize);
+        for state in before {
+            let mut forged = state.clone();
+            forged.signature[40] ^= 1;
+            assert!(!memo.verify(&forged, &key.pubkey()));
+            assert!(memo.verify(state, &key.pubkey()));
+        }
+        wait_for_table(&memo, &key.pubkey());
+        for state in after {
+            let mut forged = state.clone();
+            forged.signature[40] ^= 1;
+            assert!(!memo.verify(&forged, &key.pubkey()));
+            assert!(memo.verify(state, &key.pubkey()));
+            assert!(!memo.verify(state, &Keypair::new().pubkey()));
+        }
+    }
+
+    /// At the bound, the least recently used key's table goes, and that key still
+    /// verifies (as decoded).
+    #[test]
+    fn tables_stay_within_their_bound() {
+        let memo = VerifiedSignatures::with_tables(1);
+        let (first, second) = (Keypair::new(), Keypair::new());
+        let checks = CHECKS_BEFORE_TABLE as usize / 2;
+        for state in states(&first, checks) {
+            assert!(memo.verify(&state, &first.pubkey()));
+            assert!(
+                memo.verify(&state, &first.pubkey()),
+                "remembered, not counted"
+            );
+        }
+        let (first_states, second_states) = (states(&first, checks), states(&second, 2 * checks));
+        for state in &first_states {
+            assert!(memo.verify(state, &first.pubkey()));
+        }
+        wait_for_table(&memo, &first.pubkey());
+        for state in &second_states {
+            assert!(memo.verify(state, &second.pubkey()));
+        }
+        wait_for_table(&memo, &second.pubkey());
+        let keys = lock(&memo.keys);
+        assert!(!keys.has_table(&first.pubkey()));
+        assert_eq!(keys.tables, 1);
+        drop(keys);
+        for state in states(&first, 2) {
+            assert!(
+                memo.verify(&state, &first.pubkey()),
+                "evicted, still verified"
+            );
+        }
     }
 }
