@@ -8,7 +8,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{mpsc, Arc, Mutex, MutexGuard},
 };
 
 use micropay_protocol::{
@@ -35,6 +35,10 @@ type Memo = HashMap<[u8; 64], ([u8; 32], [u8; STATE_MESSAGE_LEN])>;
 pub struct VerifiedSignatures {
     recent: Mutex<Memo>,
     keys: Arc<Mutex<Keys>>,
+    /// Keys whose table is to be built, in turn, by a thread of their own: about 5 ms
+    /// each that would otherwise hold up an async worker, and one at a time, so that
+    /// many keys reaching the count together take one core, not every one.
+    to_build: mpsc::Sender<([u8; 32], DecodedKey)>,
 }
 
 impl Default for VerifiedSignatures {
@@ -67,14 +71,28 @@ enum CheckKey {
 
 impl VerifiedSignatures {
     fn with_tables(most_tables: usize) -> Self {
+        let keys = Arc::new(Mutex::new(Keys {
+            prepared: HashMap::new(),
+            tables: 0,
+            most_tables,
+            clock: 0,
+        }));
+        let (to_build, requests) = mpsc::channel::<([u8; 32], DecodedKey)>();
+        let builder_keys = Arc::clone(&keys);
+        // Ends when the memo, and so the sender, is dropped.
+        std::thread::Builder::new()
+            .name("key-tables".into())
+            .spawn(move || {
+                for (key, decoded) in requests {
+                    let table = Arc::new(PrecomputedKey::new(&decoded));
+                    lock(&builder_keys).keep_table(&key, table);
+                }
+            })
+            .expect("a thread for building key tables");
         Self {
             recent: Mutex::default(),
-            keys: Arc::new(Mutex::new(Keys {
-                prepared: HashMap::new(),
-                tables: 0,
-                most_tables,
-                clock: 0,
-            })),
+            keys,
+            to_build,
         }
     }
 
@@ -114,8 +132,11 @@ impl VerifiedSignatures {
                     return Some(CheckKey::Table(table.clone()));
                 }
                 prepared.checks = prepared.checks.saturating_add(1);
+                // A key reaches the count once per life in the memo, so an evicted
+                // key is not rebuilt and tables cannot churn.
                 if prepared.checks == CHECKS_BEFORE_TABLE {
-                    self.build_table(*key, prepared.decoded);
+                    // Only fails once the builder is gone: the key stays decoded.
+                    let _ = self.to_build.send((*key, prepared.decoded));
                 }
                 return Some(CheckKey::Decoded(prepared.decoded));
             }
@@ -138,30 +159,15 @@ impl VerifiedSignatures {
         );
         Some(CheckKey::Decoded(decoded))
     }
-
-    /// Builds `key`'s table on a thread of its own (about 5 ms of arithmetic that
-    /// would otherwise hold up an async worker), then keeps it. Each key's count
-    /// reaches the threshold once per life in the memo, so an evicted key is never
-    /// rebuilt and tables cannot churn.
-    fn build_table(&self, key: [u8; 32], decoded: DecodedKey) {
-        let keys = Arc::clone(&self.keys);
-        let built = std::thread::Builder::new()
-            .name("key-table".into())
-            .spawn(move || {
-                let table = Arc::new(PrecomputedKey::new(&decoded));
-                lock(&keys).keep_table(&key, table);
-            });
-        if let Err(error) = built {
-            // The key goes on being checked as decoded.
-            tracing::warn!(%error, "no thread to build a key table");
-        }
-    }
 }
 
 impl Keys {
     fn keep_table(&mut self, key: &[u8; 32], table: Arc<PrecomputedKey>) {
-        if self.most_tables == 0 || !self.prepared.contains_key(key) {
-            return; // The memo started over meanwhile.
+        // Not kept if the memo started over meanwhile and forgot the key, or (having
+        // started over) already built it again.
+        match self.prepared.get(key) {
+            Some(prepared) if prepared.table.is_none() && self.most_tables > 0 => {}
+            _ => return,
         }
         if self.tables >= self.most_tables {
             let least_recent = self
