@@ -80,3 +80,21 @@ pub const TAMING: [(&str, &str, &str); 15] = [
         "a9d55260f765261eb9b84e106f665e00b867287a761990d7135963ee0a7d59dca5bb704786be79fc476f91d3f3f89b03984d8068dcf1bb7dfc6637b45450ac04",
     ),
 ];
+
+/// [`TAMING`] decoded: (message, key, signature), for the unit tests.
+#[cfg(test)]
+pub(crate) fn taming_cases() -> impl Iterator<Item = (alloc::vec::Vec<u8>, [u8; 32], [u8; 64])> {
+    fn hex(text: &str) -> alloc::vec::Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+    TAMING.iter().map(|(message, key, signature)| {
+        (
+            hex(message),
+            hex(key).try_into().unwrap(),
+            hex(signature).try_into().unwrap(),
+        )
+    })
+}

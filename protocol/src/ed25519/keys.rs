@@ -51,7 +51,6 @@ impl StrictKey for DecodedKey {
 /// sequencer's key). The curve step becomes two fixed-base multiplications, about a
 /// third cheaper than the double-base one; building the table costs about 150
 /// checks' worth of that saving and 61 KiB (ADR 0012).
-#[derive(Clone)]
 pub struct PrecomputedKey {
     key: [u8; 32],
     minus_key_multiples: Box<EdwardsBasepointTableRadix32>,
@@ -87,17 +86,13 @@ impl core::fmt::Debug for PrecomputedKey {
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
-
-    use std::vec::Vec;
-
     use ed25519_dalek::{Signer, SigningKey};
     use proptest::prelude::*;
 
     use super::*;
     use crate::{
         ed25519::{is_canonical_point_encoding, verify_strict, SMALL_ORDER_ENCODINGS},
-        vectors::TAMING,
+        vectors::taming_cases,
     };
 
     /// Each prepared key's answer, `None` where the key does not decode.
@@ -110,21 +105,11 @@ mod tests {
         ))
     }
 
-    fn hex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     /// The Taming vectors include keys and `R`s with a torsion component, where a
     /// table built or used wrongly would answer differently.
     #[test]
     fn prepared_keys_agree_with_verify_strict_on_the_taming_vectors() {
-        for (index, (message, key, signature)) in TAMING.iter().enumerate() {
-            let message = hex(message);
-            let key: [u8; 32] = hex(key).try_into().unwrap();
-            let signature: [u8; 64] = hex(signature).try_into().unwrap();
+        for (index, (message, key, signature)) in taming_cases().enumerate() {
             let expected = verify_strict(&key, &message, &signature);
             let answers = prepared(&key, &message, &signature).unwrap_or((false, false));
             assert_eq!(answers, (expected, expected), "vector {index}");

@@ -177,7 +177,7 @@ fn base_times_s_plus_point_times_k(
 mod tests {
     extern crate std;
 
-    use std::{collections::BTreeSet, vec::Vec};
+    use std::collections::BTreeSet;
 
     use curve25519_dalek::{constants::EIGHT_TORSION, edwards::CompressedEdwardsY};
     use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -289,27 +289,17 @@ mod tests {
         }
     }
 
-    use crate::vectors::TAMING as TAMING_VECTORS;
+    use crate::vectors::taming_cases;
 
     #[test]
     fn agrees_with_dalek_verify_strict_on_the_taming_vectors() {
-        for (index, (message, key, signature)) in TAMING_VECTORS.iter().enumerate() {
-            let message = hex(message);
-            let key: [u8; 32] = hex(key).try_into().unwrap();
-            let signature: [u8; 64] = hex(signature).try_into().unwrap();
+        for (index, (message, key, signature)) in taming_cases().enumerate() {
             assert_eq!(
                 verify_strict(&key, &message, &signature),
                 dalek_verify(&key, &message, &signature),
                 "vector {index}"
             );
         }
-    }
-
-    fn hex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     proptest! {
