@@ -4,26 +4,26 @@
 //! arithmetic, which is most of what a check costs. Every other check runs the
 //! predicate under the stream key as decoded the first time it was used, and a key
 //! checked often enough (an agent's session key making thousands of calls) gets a
-//! table of its multiples, a third off each later check (ADR 0012).
+//! table of its multiples where this CPU checks faster with one: measured at start,
+//! since a table takes a third off a check on a Zen 1 EPYC and nothing on a Zen 4
+//! (ADR 0012).
 
 use std::{
     collections::HashMap,
+    hint::black_box,
     sync::{mpsc, Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
 use micropay_protocol::{
     ed25519::{DecodedKey, PrecomputedKey, StrictKey},
     SignedStream, STATE_MESSAGE_LEN,
 };
-use solana_sdk::pubkey::Pubkey;
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 /// How many verified signatures, and how many prepared keys, are kept; when full, a
 /// memo starts over.
 const REMEMBERED: usize = 16_384;
-
-/// A key's table is built at this check: it costs about what 150 checks save with it
-/// (`cargo bench -p micropay-protocol --bench signatures`).
-const CHECKS_BEFORE_TABLE: u32 = 150;
 
 /// Tables kept at once (61 KiB each, so 15 MiB); past it the least recently used
 /// key's table goes, and that key is checked as decoded again.
@@ -42,14 +42,18 @@ pub struct VerifiedSignatures {
 }
 
 impl Default for VerifiedSignatures {
+    /// Tables once the builder has measured whether they pay on this CPU.
     fn default() -> Self {
-        Self::with_tables(TABLES)
+        Self::with_tables(TABLES, None)
     }
 }
 
 /// Stream keys as prepared so far.
 struct Keys {
     prepared: HashMap<[u8; 32], Prepared>,
+    /// The check at which a key's table is queued; `None` while unmeasured, or when a
+    /// table does not make checks cheaper here.
+    checks_before_table: Option<u32>,
     tables: usize,
     most_tables: usize,
     /// Counts lookups: a key's last use, for choosing which table goes.
@@ -70,9 +74,12 @@ enum CheckKey {
 }
 
 impl VerifiedSignatures {
-    fn with_tables(most_tables: usize) -> Self {
+    /// `checks_before_table`: the count at which a key's table is queued, or `None`
+    /// for the builder to measure it first.
+    fn with_tables(most_tables: usize, checks_before_table: Option<u32>) -> Self {
         let keys = Arc::new(Mutex::new(Keys {
             prepared: HashMap::new(),
+            checks_before_table,
             tables: 0,
             most_tables,
             clock: 0,
@@ -83,6 +90,9 @@ impl VerifiedSignatures {
         std::thread::Builder::new()
             .name("key-tables".into())
             .spawn(move || {
+                if checks_before_table.is_none() {
+                    lock(&builder_keys).checks_before_table = measure_checks_before_table();
+                }
                 for (key, decoded) in requests {
                     let table = Arc::new(PrecomputedKey::new(&decoded));
                     lock(&builder_keys).keep_table(&key, table);
@@ -126,6 +136,7 @@ impl VerifiedSignatures {
             let mut keys = lock(&self.keys);
             keys.clock += 1;
             let now = keys.clock;
+            let checks_before_table = keys.checks_before_table;
             if let Some(prepared) = keys.prepared.get_mut(key) {
                 prepared.last_used = now;
                 if let Some(table) = &prepared.table {
@@ -134,7 +145,7 @@ impl VerifiedSignatures {
                 prepared.checks = prepared.checks.saturating_add(1);
                 // A key reaches the count once per life in the memo, so an evicted
                 // key is not rebuilt and tables cannot churn.
-                if prepared.checks == CHECKS_BEFORE_TABLE {
+                if Some(prepared.checks) == checks_before_table {
                     // Only fails once the builder is gone: the key stays decoded.
                     let _ = self.to_build.send((*key, prepared.decoded));
                 }
@@ -194,6 +205,46 @@ impl Keys {
     }
 }
 
+/// After how many checks under a key its table has saved what building it cost, on
+/// this CPU: `None` if checks under a table are not at least a tenth cheaper (below
+/// that, timing noise could be all of the difference). About 15 ms, once, on the
+/// builder's thread; each figure is the fastest of several rounds, so that a round
+/// the thread spent preempted does not count.
+fn measure_checks_before_table() -> Option<u32> {
+    const ROUNDS: usize = 7;
+    const CHECKS: u32 = 32;
+    let signer = Keypair::new();
+    let message = [7u8; STATE_MESSAGE_LEN];
+    let signature: [u8; 64] = signer.sign_message(&message).into();
+    let decoded = DecodedKey::decode(&signer.pubkey().to_bytes())?;
+    let started = Instant::now();
+    let table = PrecomputedKey::new(&decoded);
+    let building = started.elapsed();
+    let per_check = |key: &dyn StrictKey| {
+        let started = Instant::now();
+        for _ in 0..CHECKS {
+            assert!(black_box(key).verify_strict(&message, &signature));
+        }
+        started.elapsed() / CHECKS
+    };
+    let (mut decoded_check, mut table_check) = (Duration::MAX, Duration::MAX);
+    for _ in 0..ROUNDS {
+        decoded_check = decoded_check.min(per_check(&decoded));
+        table_check = table_check.min(per_check(&table));
+    }
+    let saving = decoded_check.saturating_sub(table_check);
+    let checks = (saving * 10 >= decoded_check)
+        .then(|| u32::try_from(building.as_nanos() / saving.as_nanos()).unwrap_or(u32::MAX).max(1));
+    tracing::info!(
+        decoded_check_us = decoded_check.as_secs_f64() * 1e6,
+        table_check_us = table_check.as_secs_f64() * 1e6,
+        building_us = building.as_secs_f64() * 1e6,
+        checks_before_table = ?checks,
+        "stream key tables measured"
+    );
+    checks
+}
+
 fn lock<T>(memo: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves a valid map: only whole entries go in.
     memo.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -201,12 +252,17 @@ fn lock<T>(memo: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use micropay_protocol::StreamState;
     use solana_sdk::{signature::Keypair, signer::Signer};
 
     use super::*;
+
+    /// Tests fix the count instead of measuring it.
+    const CHECKS_BEFORE_TABLE: u32 = 150;
+
+    fn with_tables(most_tables: usize) -> VerifiedSignatures {
+        VerifiedSignatures::with_tables(most_tables, Some(CHECKS_BEFORE_TABLE))
+    }
 
     #[test]
     fn a_remembered_signature_passes_only_for_its_own_key_and_state() {
@@ -256,7 +312,7 @@ mod tests {
     #[test]
     fn a_key_checked_often_gets_a_table_and_the_same_answers() {
         let key = Keypair::new();
-        let memo = VerifiedSignatures::default();
+        let memo = with_tables(TABLES);
         let signed = states(&key, CHECKS_BEFORE_TABLE as usize + 4);
         let (before, after) = signed.split_at(CHECKS_BEFORE_TABLE as usize);
         for state in before {
@@ -275,11 +331,33 @@ mod tests {
         }
     }
 
+    /// Where tables do not make checks cheaper, no key gets one however often it is
+    /// checked.
+    #[test]
+    fn no_tables_where_they_do_not_pay() {
+        let key = Keypair::new();
+        let memo = with_tables(TABLES);
+        lock(&memo.keys).checks_before_table = None;
+        for state in states(&key, CHECKS_BEFORE_TABLE as usize + 4) {
+            assert!(memo.verify(&state, &key.pubkey()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!lock(&memo.keys).has_table(&key.pubkey()));
+    }
+
+    /// The measurement runs its checks (each must pass) and, where a table pays,
+    /// answers a count of at least one.
+    #[test]
+    fn the_table_count_is_measured() {
+        let measured = measure_checks_before_table();
+        assert!(measured.is_none_or(|checks| checks >= 1));
+    }
+
     /// At the bound, the least recently used key's table goes, and that key still
     /// verifies (as decoded).
     #[test]
     fn tables_stay_within_their_bound() {
-        let memo = VerifiedSignatures::with_tables(1);
+        let memo = with_tables(1);
         let (first, second) = (Keypair::new(), Keypair::new());
         let checks = CHECKS_BEFORE_TABLE as usize / 2;
         for state in states(&first, checks) {
