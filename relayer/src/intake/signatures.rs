@@ -233,8 +233,12 @@ fn measure_checks_before_table() -> Option<u32> {
         table_check = table_check.min(per_check(&table));
     }
     let saving = decoded_check.saturating_sub(table_check);
-    let checks = (saving * 10 >= decoded_check)
-        .then(|| u32::try_from(building.as_nanos() / saving.as_nanos()).unwrap_or(u32::MAX).max(1));
+    let pays = !saving.is_zero() && saving * 10 >= decoded_check;
+    let checks = pays.then(|| {
+        u32::try_from(building.as_nanos() / saving.as_nanos())
+            .unwrap_or(u32::MAX)
+            .max(1)
+    });
     tracing::info!(
         decoded_check_us = decoded_check.as_secs_f64() * 1e6,
         table_check_us = table_check.as_secs_f64() * 1e6,
