@@ -234,10 +234,11 @@ fn measure_checks_before_table() -> Option<u32> {
     }
     let saving = decoded_check.saturating_sub(table_check);
     let pays = !saving.is_zero() && saving * 10 >= decoded_check;
+    // At least 2: the count is compared from a key's second check on.
     let checks = pays.then(|| {
         u32::try_from(building.as_nanos() / saving.as_nanos())
             .unwrap_or(u32::MAX)
-            .max(1)
+            .max(2)
     });
     tracing::info!(
         decoded_check_us = decoded_check.as_secs_f64() * 1e6,
