@@ -272,19 +272,21 @@ impl Statement {
         match self {
             Self::Open(_) => format!(
                 "WITH {STATE_ROWS} AS (VALUES {})
-                 INSERT INTO stream_epochs
+                 INSERT {} INTO stream_epochs
                      (tab, incarnation, slot, epoch, seq, fee_bps, total, entries, signature,
                       receipt, status, opened_at, updated_at)
                  SELECT v_tab, v_incarnation, v_slot, v_epoch, v_seq, v_fee_bps, v_total,
                         v_entries, v_signature, v_receipt, 'open', v_at, v_at
                  FROM v WHERE v_tab IS NOT NULL
-                 ON CONFLICT (tab, incarnation, slot, epoch) DO NOTHING
+                 {}
                  RETURNING signature",
-                values_sql(backend, rows, STATE_COLUMNS)
+                values_sql(backend, rows, STATE_COLUMNS),
+                or_ignore(backend),
+                on_conflict_do_nothing(backend, "(tab, incarnation, slot, epoch)"),
             ),
             Self::Advance(_) => format!(
                 "WITH {STATE_ROWS} AS (VALUES {})
-                 UPDATE stream_epochs
+                 UPDATE {} stream_epochs
                  SET seq = v_seq, fee_bps = v_fee_bps, total = v_total, entries = v_entries,
                      signature = v_signature, receipt = v_receipt, updated_at = v_at
                  FROM v
@@ -292,24 +294,29 @@ impl Statement {
                    AND epoch = v_epoch AND seq = v_previous_seq AND {} = 'open'
                  RETURNING signature",
                 values_sql(backend, rows, STATE_COLUMNS),
+                or_ignore(backend),
                 status_not_indexed(backend)
             ),
             Self::Tips(_) => format!(
                 "WITH {TIP_ROWS} AS (VALUES {})
-                 INSERT INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
+                 INSERT {} INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
                  SELECT t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_payee, t_amount, t_at
                  {STORED_TIPS}
-                 ON CONFLICT DO NOTHING",
-                values_sql(backend, rows, TIP_COLUMNS)
+                 {}",
+                values_sql(backend, rows, TIP_COLUMNS),
+                or_ignore(backend),
+                on_conflict_do_nothing(backend, ""),
             ),
             // A wave names each epoch once, so no pair twice.
             Self::PayeeEpochs(_) => format!(
                 "WITH {TIP_ROWS} AS (VALUES {})
-                 INSERT INTO payee_epochs (payee, tab, incarnation, slot, epoch)
+                 INSERT {} INTO payee_epochs (payee, tab, incarnation, slot, epoch)
                  SELECT t_payee, t_tab, t_incarnation, t_slot, t_epoch
                  {STORED_TIPS}
-                 ON CONFLICT DO NOTHING",
-                values_sql(backend, rows, TIP_COLUMNS)
+                 {}",
+                values_sql(backend, rows, TIP_COLUMNS),
+                or_ignore(backend),
+                on_conflict_do_nothing(backend, ""),
             ),
         }
     }
@@ -365,6 +372,28 @@ fn status_not_indexed(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "+status",
         Backend::Postgres => "status",
+    }
+}
+
+/// How a statement skips a row it must not write: a state whose epoch is already
+/// stored, a tip or payee's epoch already listed. On SQLite, `OR IGNORE`: under
+/// `ON CONFLICT DO NOTHING` a NOT NULL column could still abort a multi-row statement
+/// halfway, so SQLite copied every page the statement touched into a statement journal
+/// to undo it by, about 12% of the store's CPU (docs/adr/0018). No row this writer
+/// binds is null but the padding, which no statement writes. PostgreSQL has only
+/// `ON CONFLICT`.
+fn or_ignore(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "OR IGNORE",
+        Backend::Postgres => "",
+    }
+}
+
+/// PostgreSQL's form of [`or_ignore`].
+fn on_conflict_do_nothing(backend: Backend, target: &'static str) -> String {
+    match backend {
+        Backend::Sqlite => String::new(),
+        Backend::Postgres => format!("ON CONFLICT {target} DO NOTHING"),
     }
 }
 
