@@ -92,6 +92,12 @@ impl Accepted {
     pub fn state(&self) -> &StreamState {
         &self.receipted.signed.state
     }
+
+    /// Whether its tip is the epoch's first to the payee: the state's entry for the
+    /// payee is the tip alone (entries are sums of tips, each above zero).
+    pub fn first_tip_to_payee(&self) -> bool {
+        self.state().entries.get(&self.tip.0) == Some(&self.tip.1)
+    }
 }
 
 /// A settlement transaction as recorded before it was sent, with the epochs it

@@ -485,6 +485,11 @@ async fn chains_in_one_group(store: Arc<SqlStore>, keys: &Keys) {
             "the stale state's tip is not recorded"
         );
     }
+    // Only each epoch's first tip lists the payee; the report still sums every tip.
+    assert_eq!(
+        store.payee_totals(&payee).await.unwrap(),
+        [sums(StreamStatus::Open, 50, 150, 50 * (1 + 2 + 3))]
+    );
 }
 
 #[tokio::test]

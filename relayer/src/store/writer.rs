@@ -168,7 +168,8 @@ enum Statement {
     Advance(Rows),
     /// The tips of those states that are now stored.
     Tips(Rows),
-    /// Each of those tips' payee and epoch, unless already listed.
+    /// The payee and epoch of each of those tips that is the epoch's first to its
+    /// payee, unless already listed.
     PayeeEpochs(Rows),
 }
 
@@ -202,6 +203,16 @@ fn plan(requests: &[AcceptRequest]) -> Vec<Statement> {
         }
         for chunk in wave.chunks(MAX_ROWS) {
             statements.push(Statement::Tips(Rows::of(chunk)));
+        }
+        // A later tip's payee was listed with the epoch's first tip to it, which is
+        // stored if the later one is: each state of an epoch is stored only after the
+        // one it extends.
+        let first_tips: Vec<usize> = wave
+            .iter()
+            .copied()
+            .filter(|&at| requests[at].accepted.first_tip_to_payee())
+            .collect();
+        for chunk in first_tips.chunks(MAX_ROWS) {
             statements.push(Statement::PayeeEpochs(Rows::of(chunk)));
         }
     }

@@ -1,3 +1,6 @@
+use micropay_protocol::{Receipted, SignedStream, StreamState};
+use solana_sdk::pubkey::Pubkey;
+
 use super::*;
 use crate::store::SqlStore;
 
@@ -43,4 +46,47 @@ async fn sqlite_looks_each_row_of_a_wave_up_by_primary_key() {
             );
         }
     }
+}
+
+/// Only a tip that is its epoch's first to the payee lists the payee's epoch: later
+/// tips to the same payee plan no row there.
+#[test]
+fn only_an_epochs_first_tip_to_a_payee_lists_it() {
+    let (alice, bob) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let first = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0)
+        .tip(alice, 5)
+        .unwrap();
+    let again = first.tip(alice, 7).unwrap();
+    let other = again.tip(bob, 1).unwrap();
+    let requests: Vec<AcceptRequest> = [
+        (first, None, (alice, 5)),
+        (again, Some(1), (alice, 7)),
+        (other, Some(2), (bob, 1)),
+    ]
+    .into_iter()
+    .map(|(state, previous_seq, tip)| AcceptRequest {
+        accepted: Accepted {
+            receipted: Receipted {
+                signed: SignedStream {
+                    state,
+                    signature: [1; 64],
+                },
+                receipt: [2; 64],
+            },
+            previous_seq,
+            tip,
+            at_ms: 0,
+        },
+        reply: oneshot::channel().0,
+    })
+    .collect();
+    let listed: Vec<usize> = plan(&requests)
+        .iter()
+        .filter_map(|statement| match statement {
+            Statement::PayeeEpochs(rows) => Some(rows.states.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(listed, [0, 2]);
 }
