@@ -6,6 +6,12 @@ use micropay_cli::{
     operator, paid, payee, payer,
 };
 
+// `demo` and `bench` host a validator and many simulated clients in this process:
+// jemalloc, as Agave's validator and the relayer use (docs/adr/0013).
+#[cfg(feature = "dev")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     // `micropay relayer run ...` takes the relayer's own flags (its `--url` and
     // `--keypair` are the relayer's), so it is handed over before the CLI parses.

@@ -35,6 +35,8 @@ pub enum RelayerError {
     },
     #[error("still conflicting after {0} attempts")]
     TooManyConflicts(usize),
+    #[error("not a relayer URL: {0}")]
+    BadUrl(String),
 }
 
 impl RelayerError {
@@ -49,7 +51,8 @@ impl RelayerError {
 /// A signed state encoded for the relayer.
 #[derive(Clone, Debug)]
 pub struct Submission {
-    url: String,
+    /// Parsed once: a load generator sends many prepared submissions.
+    url: reqwest::Url,
     body: Bytes,
 }
 
@@ -153,24 +156,27 @@ impl RelayerClient {
 
     /// Submits a signed state; returns it receipted, the receipt checked.
     pub async fn submit(&self, signed: &SignedStream) -> Result<Receipted, RelayerError> {
-        let answer = self.send(&self.submission(signed)).await?;
+        let answer = self.send(&self.submission(signed)?).await?;
         self.check_receipt(signed, &answer)
     }
 
     /// `signed` encoded for [`send`](Self::send): a load generator encodes its states
     /// ahead of time.
-    pub fn submission(&self, signed: &SignedStream) -> Submission {
+    pub fn submission(&self, signed: &SignedStream) -> Result<Submission, RelayerError> {
         let state = &signed.state;
-        Submission {
-            url: format!(
-                "{}{}",
-                self.base,
-                routes::stream_states(&state.tab, state.slot)
-            ),
+        Ok(Submission {
+            url: self.url(&routes::stream_states(&state.tab, state.slot))?,
             body: serde_json::to_vec(&SignedStreamJson::from(signed))
                 .expect("wire types serialize")
                 .into(),
-        }
+        })
+    }
+
+    /// The relayer's URL for `route`, parsed once for a submission.
+    fn url(&self, route: &str) -> Result<reqwest::Url, RelayerError> {
+        let url = format!("{}{route}", self.base);
+        url.parse()
+            .map_err(|e| RelayerError::BadUrl(format!("{url}: {e}")))
     }
 
     /// Sends a submission and returns the relayer's answer unchecked:
@@ -178,7 +184,7 @@ impl RelayerClient {
     pub async fn send(&self, submission: &Submission) -> Result<Bytes, RelayerError> {
         let response = self
             .http
-            .post(&submission.url)
+            .post(submission.url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(submission.body.clone())
             .send()
@@ -391,5 +397,28 @@ mod tests {
             SignedStream::sign(state.tip(Pubkey::new_unique(), 1).unwrap(), &payer).unwrap();
         assert!(bad(good.clone(), &other), "a receipt over another state");
         assert!(bad(b"{\"receipt\":\"x\"}".to_vec(), &signed));
+    }
+
+    /// A submission names its URL parsed once; a base that is no URL fails there,
+    /// before anything is sent.
+    #[test]
+    fn a_submission_to_a_base_that_is_no_url_is_refused() {
+        let payer = Keypair::new();
+        let state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0)
+            .tip(Pubkey::new_unique(), 7)
+            .unwrap();
+        let signed = SignedStream::sign(state, &payer).unwrap();
+        let good = RelayerClient::new("http://127.0.0.1:7800/", Pubkey::new_unique());
+        assert!(good.submission(&signed).is_ok());
+        assert!(good.batch_submission(std::slice::from_ref(&signed)).is_ok());
+        let bad = RelayerClient::new("relayer without a scheme", Pubkey::new_unique());
+        assert!(matches!(
+            bad.submission(&signed),
+            Err(RelayerError::BadUrl(_))
+        ));
+        assert!(matches!(
+            bad.batch_submission(&[signed]),
+            Err(RelayerError::BadUrl(_))
+        ));
     }
 }

@@ -14,21 +14,21 @@ impl RelayerClient {
         &self,
         signed: &[SignedStream],
     ) -> Result<Vec<Result<Receipted, RelayerError>>, RelayerError> {
-        let answer = self.send(&self.batch_submission(signed)).await?;
+        let answer = self.send(&self.batch_submission(signed)?).await?;
         self.check_receipts(signed, &answer)
     }
 
     /// `signed` encoded as one batch for [`send`](Self::send).
-    pub fn batch_submission(&self, signed: &[SignedStream]) -> Submission {
+    pub fn batch_submission(&self, signed: &[SignedStream]) -> Result<Submission, RelayerError> {
         let batch = SubmitStates {
             states: signed.iter().map(SignedStreamJson::from).collect(),
         };
-        Submission {
-            url: format!("{}{}", self.base, routes::STATES),
+        Ok(Submission {
+            url: self.url(routes::STATES)?,
             body: serde_json::to_vec(&batch)
                 .expect("wire types serialize")
                 .into(),
-        }
+        })
     }
 
     /// The relayer's `answer` to the batch `signed`: each state receipted (its receipt

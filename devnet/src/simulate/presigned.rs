@@ -85,7 +85,7 @@ impl Presigned {
                             .iter()
                             .map(|plan| {
                                 let signed = sign_plan(payers, payees, starts, plan)?;
-                                Ok(requests(relayer, signed, workload.batch))
+                                requests(relayer, signed, workload.batch)
                             })
                             .collect::<anyhow::Result<Vec<_>>>()
                     })
@@ -198,7 +198,7 @@ fn requests(
     relayer: &RelayerClient,
     signed: Vec<(Tip, SignedStream)>,
     batch: Option<usize>,
-) -> Vec<Prepared> {
+) -> anyhow::Result<Vec<Prepared>> {
     signed
         .chunks(batch.unwrap_or(1))
         .map(|chunk| {
@@ -206,12 +206,12 @@ fn requests(
             let submission = match batch {
                 Some(_) => relayer.batch_submission(&signed),
                 None => relayer.submission(&signed[0]),
-            };
-            Prepared {
+            }?;
+            Ok(Prepared {
                 tips,
                 signed,
                 submission,
-            }
+            })
         })
         .collect()
 }
