@@ -1,5 +1,7 @@
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use solana_sdk::pubkey::Pubkey;
+use sqlx::Row;
+use tokio::sync::oneshot;
 
 use super::*;
 use crate::store::SqlStore;
