@@ -8,7 +8,7 @@ use micropay_api::{SettlementStatus, StatusTotals};
 use micropay_protocol::{Receipted, SignedStream, StreamState};
 use micropay_relayer::{
     domain::{Accepted, EpochKey, StreamKey, StreamStatus},
-    store::{IntakeStore, ReportStore, SettlementStore, SqlStore},
+    store::{Folding, IntakeStore, ReportStore, SettlementStore, SqlStore},
 };
 use solana_sdk::{
     pubkey::Pubkey,
@@ -503,6 +503,11 @@ async fn sqlite_backend() {
 
     let upgraded = format!("sqlite://{}", dir.path().join("previous.db").display());
     from_the_previous_schema(&upgraded, "sqlite").await;
+
+    let logged = format!("sqlite://{}", dir.path().join("tip-log.db").display());
+    the_tip_log(&logged).await;
+    let folding = format!("sqlite://{}", dir.path().join("folding.db").display());
+    the_writer_folds_the_log(&folding).await;
 }
 
 /// SQLite's WAL stays bounded while the store takes commits back to back: a
@@ -591,6 +596,200 @@ async fn postgres_backend() {
         .execute(format!("DROP DATABASE {previous} WITH (FORCE)").as_str())
         .await
         .expect("drop the test database");
+
+    for (suffix, test) in [("log", 0), ("folding", 1)] {
+        let database = format!("{database}_{suffix}");
+        admin
+            .execute(format!("CREATE DATABASE {database}").as_str())
+            .await
+            .expect("create a test database");
+        let url = format!("{base}/{database}");
+        match test {
+            0 => the_tip_log(&url).await,
+            _ => the_writer_folds_the_log(&url).await,
+        }
+        admin
+            .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+            .await
+            .expect("drop the test database");
+    }
+}
+
+/// Rows in a table of the store at `url`, read beside the store.
+async fn rows_in(url: &str, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    rows
+}
+
+/// Tips read the same from the tip log, from `tips` after a fold, and from both; a tip
+/// logged twice (an identical state stored again) counts once, before and after.
+async fn the_tip_log(url: &str) {
+    let keeps_logged = Folding {
+        after_tips: usize::MAX,
+        when_idle_for: None,
+    };
+    let store = SqlStore::connect_with(url, keeps_logged).await.unwrap();
+    let keys = Keys::new();
+    let (tab, alice, bob) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let s1 = StreamState::new(tab, 1, 0, 3, 0).tip(alice, 10).unwrap();
+    let s2 = s1.tip(bob, 5).unwrap();
+    let s3 = s2.tip(alice, 1).unwrap();
+    assert!(store
+        .accept(keys.accepted(&s1, None, (alice, 10), 100))
+        .await
+        .unwrap());
+    assert!(!store
+        .accept(keys.accepted(&s1, None, (alice, 10), 101))
+        .await
+        .unwrap());
+    assert!(store
+        .accept(keys.accepted(&s2, Some(1), (bob, 5), 102))
+        .await
+        .unwrap());
+    assert!(store
+        .accept(keys.accepted(&s3, Some(2), (alice, 1), 103))
+        .await
+        .unwrap());
+    let epoch = EpochKey::of(&s3);
+    let alice_totals = sums(StreamStatus::Open, 1, 2, 11);
+    // s1's tip is logged twice: once stored, once again with its identical state.
+    assert_eq!(
+        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
+        (4, 0)
+    );
+    reads_tips(&store, &[&s1, &s2, &s3], (&alice, alice_totals.clone())).await;
+
+    store.fold_tip_log().await.unwrap();
+    assert_eq!(
+        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
+        (0, 3)
+    );
+    reads_tips(&store, &[&s1, &s2, &s3], (&alice, alice_totals.clone())).await;
+
+    // Tips on both sides, and a folded tip logged again.
+    let s4 = s3.tip(bob, 2).unwrap();
+    for at in [104, 105] {
+        store
+            .accept(keys.accepted(&s4, Some(3), (bob, 2), at))
+            .await
+            .unwrap();
+    }
+    store.fold_tip_log().await.unwrap();
+    assert!(!store
+        .accept(keys.accepted(&s4, Some(3), (bob, 2), 106))
+        .await
+        .unwrap());
+    assert_eq!(
+        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
+        (1, 4)
+    );
+    reads_tips(
+        &store,
+        &[&s1, &s2, &s3, &s4],
+        (&alice, alice_totals.clone()),
+    )
+    .await;
+    reads_tips(&store, &[&s4], (&bob, sums(StreamStatus::Open, 1, 2, 7))).await;
+    store.fold_tip_log().await.unwrap();
+    assert_eq!(
+        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
+        (0, 4)
+    );
+    reads_tips(
+        &store,
+        &[&s1, &s2, &s3, &s4],
+        (&alice, alice_totals.clone()),
+    )
+    .await;
+    reads_tips(&store, &[&s4], (&bob, sums(StreamStatus::Open, 1, 2, 7))).await;
+
+    // What a store left logged is read, and folded, by the next one to open it.
+    let s5 = s4.tip(alice, 4).unwrap();
+    assert!(store
+        .accept(keys.accepted(&s5, Some(4), (alice, 4), 107))
+        .await
+        .unwrap());
+    drop(store);
+    let reopened = SqlStore::connect(url).await.unwrap();
+    assert_eq!(
+        reopened.entries_at(&epoch, 5).await.unwrap(),
+        s5.entry_list()
+    );
+    wait_for_empty_log(url).await;
+    assert_eq!(
+        reopened.entries_at(&epoch, 5).await.unwrap(),
+        s5.entry_list()
+    );
+}
+
+/// The writer folds by itself: after its count of tips, and when idle.
+async fn the_writer_folds_the_log(url: &str) {
+    let folding = Folding {
+        after_tips: 3,
+        when_idle_for: None,
+    };
+    let store = SqlStore::connect_with(url, folding).await.unwrap();
+    let keys = Keys::new();
+    let payee = Pubkey::new_unique();
+    let mut state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0);
+    for seq in 0..3u32 {
+        state = state.tip(payee, 1).unwrap();
+        let previous = seq.checked_sub(1).map(|_| seq);
+        assert!(store
+            .accept(keys.accepted(&state, previous, (payee, 1), 1))
+            .await
+            .unwrap());
+    }
+    wait_for_empty_log(url).await;
+    assert_eq!(rows_in(url, "tips").await, 3);
+    drop(store);
+
+    let idle = Folding {
+        after_tips: usize::MAX,
+        when_idle_for: Some(std::time::Duration::from_millis(20)),
+    };
+    let store = SqlStore::connect_with(url, idle).await.unwrap();
+    state = state.tip(payee, 1).unwrap();
+    assert!(store
+        .accept(keys.accepted(&state, Some(3), (payee, 1), 2))
+        .await
+        .unwrap());
+    wait_for_empty_log(url).await;
+    assert_eq!(rows_in(url, "tips").await, 4);
+}
+
+/// Each state's entries rebuilt from its epoch's tips, and a payee's totals.
+async fn reads_tips(store: &SqlStore, states: &[&StreamState], payee: (&Pubkey, StatusTotals)) {
+    for state in states {
+        assert_eq!(
+            store
+                .entries_at(&EpochKey::of(state), state.seq)
+                .await
+                .unwrap(),
+            state.entry_list()
+        );
+    }
+    assert_eq!(store.payee_totals(payee.0).await.unwrap(), [payee.1]);
+}
+
+async fn wait_for_empty_log(url: &str) {
+    for _ in 0..500 {
+        if rows_in(url, "tip_log").await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the tip log was never folded");
 }
 
 /// A store created by the previous version (every migration but the newest), holding
@@ -655,6 +854,14 @@ async fn from_the_previous_schema(url: &str, backend: &str) {
     .await
     .unwrap();
     sqlx::query(
+        "INSERT INTO payee_epochs (payee, tab, incarnation, slot, epoch) VALUES ($1, $2, 1, 0, 4)",
+    )
+    .bind(alice.to_string())
+    .bind(tab.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
         "INSERT INTO settlement_txs (signature, tx, last_valid_block_height, created_at)
          VALUES ($1, $2, 50, 150)",
     )
@@ -692,7 +899,6 @@ async fn from_the_previous_schema(url: &str, backend: &str) {
         store.payee_totals(&alice).await.unwrap(),
         [sums(StreamStatus::Settled, 1, 1, 25)]
     );
-    // The previous version's tips list their payees' epochs (migration 0004).
     let receipts = store.payee_receipts(&alice, 0, 10).await.unwrap();
     assert_eq!(receipts.len(), 1);
     assert_eq!(receipts[0].receipted, receipted);

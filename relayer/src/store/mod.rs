@@ -6,6 +6,7 @@
 mod codec;
 mod report;
 mod sql;
+mod tip_log;
 mod writer;
 
 use async_trait::async_trait;
@@ -14,6 +15,7 @@ use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTra
 use tokio::sync::oneshot;
 
 pub use sql::SqlStore;
+pub use tip_log::Folding;
 
 use crate::domain::{
     Accepted, EpochKey, RecordedSettlement, StoreTotals, StoredEpoch, StreamKey, StreamStatus,

@@ -125,14 +125,20 @@ impl ReportStore for SqlStore {
 
     async fn payee_totals(&self, wallet: &Pubkey) -> StoreResult<Vec<StatusTotals>> {
         let rows = sqlx::query(
+            // A tip is in `tips` or still in the log (docs/adr/0019); UNION takes each
+            // once.
             "SELECT e.status AS status, COUNT(*) AS epochs, CAST(SUM(t.tips) AS BIGINT) AS tips,
                     CAST(SUM(t.amount) AS BIGINT) AS amount
-             FROM (SELECT p.tab, p.incarnation, p.slot, p.epoch, COUNT(*) AS tips,
-                          SUM(t.amount) AS amount
-                   FROM payee_epochs p JOIN tips t
-                     ON t.tab = p.tab AND t.incarnation = p.incarnation AND t.slot = p.slot
-                    AND t.epoch = p.epoch AND t.payee = p.payee
-                   WHERE p.payee = $1 GROUP BY p.tab, p.incarnation, p.slot, p.epoch) t
+             FROM (SELECT tab, incarnation, slot, epoch, COUNT(*) AS tips, SUM(amount) AS amount
+                   FROM (SELECT t.tab, t.incarnation, t.slot, t.epoch, t.seq, t.amount
+                         FROM payee_epochs p JOIN tips t
+                           ON t.tab = p.tab AND t.incarnation = p.incarnation
+                          AND t.slot = p.slot AND t.epoch = p.epoch AND t.payee = p.payee
+                         WHERE p.payee = $1
+                         UNION
+                         SELECT tab, incarnation, slot, epoch, seq, amount FROM tip_log
+                         WHERE payee = $1) u
+                   GROUP BY tab, incarnation, slot, epoch) t
              JOIN stream_epochs e ON e.tab = t.tab AND e.incarnation = t.incarnation
                   AND e.slot = t.slot AND e.epoch = t.epoch
              GROUP BY e.status ORDER BY e.status",

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     codec::{parse, row_to_epoch, EPOCH_COLUMNS},
+    tip_log::{self, Folding},
     writer::{self, AcceptRequest},
     IntakeStore, PendingWrite, SettlementStore, StoreError, StoreResult,
 };
@@ -42,6 +43,11 @@ impl SqlStore {
     /// Opens the store at `url` (`sqlite://path`, created if missing, or
     /// `postgres://...`) and brings its schema to the current version.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(url, Folding::default()).await
+    }
+
+    /// [`Self::connect`], folding the tip log as `folding` says.
+    pub async fn connect_with(url: &str, folding: Folding) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres") {
             Backend::Postgres
@@ -94,13 +100,19 @@ impl SqlStore {
             Backend::Sqlite => options(4).connect(&url).await?,
             Backend::Postgres => pool.clone(),
         };
-        let accepts = writer::spawn(pool.clone(), backend);
+        let accepts = writer::spawn(pool.clone(), backend, folding);
         Ok(Self {
             backend,
             pool,
             reader,
             accepts,
         })
+    }
+
+    /// Moves every tip in the tip log into `tips` now (the writer does so by itself as
+    /// its [`Folding`] says).
+    pub async fn fold_tip_log(&self) -> StoreResult<()> {
+        tip_log::fold(&self.pool, self.backend).await
     }
 
     /// Whether several relayer instances may write this store at once (PostgreSQL).
@@ -323,8 +335,12 @@ impl SettlementStore for SqlStore {
     }
 
     async fn entries_at(&self, epoch: &EpochKey, seq: u32) -> StoreResult<Vec<(Pubkey, u64)>> {
+        // A tip is in `tips` or still in the log (docs/adr/0019); UNION takes each once.
         let rows = sqlx::query(
-            "SELECT payee, amount FROM tips
+            "SELECT seq, payee, amount FROM tips
+             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5
+             UNION
+             SELECT seq, payee, amount FROM tip_log
              WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5",
         )
         .bind(epoch.stream.tab.to_string())

@@ -10,6 +10,8 @@
 //! busy, more than the writing itself (docs/adr/0008). Every row finds its epoch by
 //! primary key, whatever the group's size (docs/adr/0011). Statements are padded to a
 //! few row counts so that the connection prepares each script once (docs/adr/0015).
+//! Tips go to the tip log, which the writer folds into `tips` between groups
+//! (docs/adr/0019).
 
 use std::collections::HashMap;
 
@@ -19,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     codec::Addresses,
     sql::{discard, Backend},
+    tip_log::{self, Folding},
     StoreError, StoreResult,
 };
 use crate::domain::Accepted;
@@ -35,33 +38,79 @@ pub struct AcceptRequest {
     pub reply: oneshot::Sender<StoreResult<bool>>,
 }
 
-pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::UnboundedSender<AcceptRequest> {
+pub fn spawn(
+    pool: AnyPool,
+    backend: Backend,
+    folding: Folding,
+) -> mpsc::UnboundedSender<AcceptRequest> {
     let (sender, requests) = mpsc::unbounded_channel();
-    tokio::spawn(group_commit(pool, backend, requests));
+    tokio::spawn(group_commit(pool, backend, folding, requests));
     sender
 }
 
 async fn group_commit(
     pool: AnyPool,
     backend: Backend,
+    folding: Folding,
     mut requests: mpsc::UnboundedReceiver<AcceptRequest>,
 ) {
     let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
-    while requests.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
-        match write_all(&pool, backend, &group).await {
-            Ok(written) => {
-                for (request, written) in group.drain(..).zip(written) {
-                    let _ = request.reply.send(Ok(written));
+    // Tips logged since the last fold, starting with a fold of what an earlier run
+    // left logged.
+    let mut logged = fold(&pool, backend).await;
+    loop {
+        let next = requests.recv_many(&mut group, GROUP_COMMIT_MAX);
+        let received = match folding.when_idle_for.filter(|_| logged > 0) {
+            None => next.await,
+            Some(idle) => match tokio::time::timeout(idle, next).await {
+                Ok(received) => received,
+                Err(_idle) => {
+                    logged = fold(&pool, backend).await;
+                    continue;
                 }
+            },
+        };
+        if received == 0 {
+            break;
+        }
+        logged += commit(&pool, backend, &mut group).await;
+        if logged >= folding.after_tips {
+            logged = fold(&pool, backend).await;
+        }
+    }
+}
+
+/// Writes and answers the group, emptying it; how many states it stored.
+async fn commit(pool: &AnyPool, backend: Backend, group: &mut Vec<AcceptRequest>) -> usize {
+    let mut stored = 0;
+    match write_all(pool, backend, group).await {
+        Ok(written) => {
+            for (request, written) in group.drain(..).zip(written) {
+                stored += usize::from(written);
+                let _ = request.reply.send(Ok(written));
             }
-            Err(_) => {
-                for request in group.drain(..) {
-                    let result = write_all(&pool, backend, std::slice::from_ref(&request))
-                        .await
-                        .map(|written| written[0]);
-                    let _ = request.reply.send(result);
-                }
+        }
+        Err(_) => {
+            for request in group.drain(..) {
+                let result = write_all(pool, backend, std::slice::from_ref(&request))
+                    .await
+                    .map(|written| written[0]);
+                stored += usize::from(matches!(result, Ok(true)));
+                let _ = request.reply.send(result);
             }
+        }
+    }
+    stored
+}
+
+/// Folds the tip log; the tips left logged as far as the writer counts (one after a
+/// failure, so that it tries again once idle, not after every commit).
+async fn fold(pool: &AnyPool, backend: Backend) -> usize {
+    match tip_log::fold(pool, backend).await {
+        Ok(()) => 0,
+        Err(error) => {
+            tracing::warn!(%error, "could not fold the tip log; its tips stay readable there");
+            1
         }
     }
 }

@@ -26,7 +26,7 @@ pub(super) enum Statement {
     /// A later state of each epoch, if the stored one is still the state it follows
     /// and the epoch is open.
     Advance(Rows),
-    /// The tips of those states that are now stored.
+    /// The tips of those states that are now stored, appended to the tip log.
     Tips(Rows),
     /// The payee and epoch of each of those tips that is the epoch's first to its
     /// payee, unless already listed.
@@ -120,7 +120,8 @@ const TIP_ROWS: &str =
 const TIP_COLUMNS: usize = 9;
 
 /// The rows of `t` whose state is stored now: a state is stored if and only if this
-/// wave wrote it (or an identical one before it, whose tip is this one's). CROSS JOIN
+/// wave wrote it, or an identical one before it did (whose tip is this one's, logged
+/// twice then: reads and the fold take each tip once). CROSS JOIN
 /// keeps SQLite's loops in this order: the wave outside, each epoch found by primary
 /// key; left to choose, it scans every stored epoch once the wave is long.
 const STORED_TIPS: &str = "FROM t CROSS JOIN stream_epochs
@@ -168,15 +169,15 @@ impl Statement {
                 or_ignore(backend),
                 status_not_indexed(backend)
             ),
+            // The log has no key to conflict on (docs/adr/0019).
             Self::Tips(_) => format!(
                 "WITH {TIP_ROWS} AS (VALUES {})
-                 INSERT {} INTO tips (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
+                 INSERT {} INTO tip_log
+                     (tab, incarnation, slot, epoch, seq, payee, amount, accepted_at)
                  SELECT t_tab, t_incarnation, t_slot, t_epoch, t_seq, t_payee, t_amount, t_at
-                 {STORED_TIPS}
-                 {}",
+                 {STORED_TIPS}",
                 values_sql(backend, rows, TIP_COLUMNS),
                 or_ignore(backend),
-                on_conflict_do_nothing(backend, ""),
             ),
             // A wave names each epoch once, so no pair twice.
             Self::PayeeEpochs(_) => format!(
@@ -247,7 +248,8 @@ fn status_not_indexed(backend: Backend) -> &'static str {
 }
 
 /// How a statement skips a row it must not write: a state whose epoch is already
-/// stored, a tip or payee's epoch already listed. On SQLite, `OR IGNORE`: under
+/// stored, a payee's epoch already listed. On SQLite, `OR IGNORE` (on the tip log too,
+/// which has nothing to conflict on, for the NOT NULL columns): under
 /// `ON CONFLICT DO NOTHING` a NOT NULL column could still abort a multi-row statement
 /// halfway, so SQLite copied every page the statement touched into a statement journal
 /// to undo it by, about 12% of the store's CPU (docs/adr/0018). No row this writer
