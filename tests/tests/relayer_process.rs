@@ -505,9 +505,9 @@ async fn a_full_disk_refuses_tips_with_store_full_and_intake_resumes_when_room_r
                  SELECT tab, incarnation, slot, epoch, seq FROM tips
                  UNION SELECT tab, incarnation, slot, epoch, seq FROM tip_log)",
         )
-            .fetch_one(&mut reader)
-            .await
-            .unwrap()
+        .fetch_one(&mut reader)
+        .await
+        .unwrap()
     };
     assert_eq!(stored, receipted, "every receipted tip is stored");
     let metrics = process.metrics().await.unwrap();

@@ -2,7 +2,7 @@
 //! through the group-commit writer; reads use their own connections (SQLite's WAL
 //! lets them run beside the writer).
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use solana_sdk::{pubkey::Pubkey, signature::Signature, transaction::VersionedTransaction};
@@ -335,31 +335,7 @@ impl SettlementStore for SqlStore {
     }
 
     async fn entries_at(&self, epoch: &EpochKey, seq: u32) -> StoreResult<Vec<(Pubkey, u64)>> {
-        // A tip is in `tips` or still in the log (docs/adr/0019); UNION takes each once.
-        let rows = sqlx::query(
-            "SELECT seq, payee, amount FROM tips
-             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5
-             UNION
-             SELECT seq, payee, amount FROM tip_log
-             WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5",
-        )
-        .bind(epoch.stream.tab.to_string())
-        .bind(epoch.incarnation as i64)
-        .bind(i64::from(epoch.stream.slot))
-        .bind(epoch.epoch as i64)
-        .bind(i64::from(seq))
-        .fetch_all(&self.reader)
-        .await?;
-        let mut entries: BTreeMap<Pubkey, u64> = BTreeMap::new();
-        for row in rows {
-            let payee: Pubkey = parse("payee", &row.try_get::<String, _>("payee")?)?;
-            let amount = row.try_get::<i64, _>("amount")? as u64;
-            let entry = entries.entry(payee).or_default();
-            *entry = entry
-                .checked_add(amount)
-                .ok_or_else(|| StoreError::Corrupt("tips overflow".into()))?;
-        }
-        Ok(entries.into_iter().collect())
+        tip_log::entries_at(&self.reader, epoch, seq).await
     }
 
     async fn lookup_tables(&self, authority: &Pubkey) -> StoreResult<Vec<Pubkey>> {

@@ -2,16 +2,19 @@
 //! stored to `tip_log`, a table without an index, instead of inserting each into
 //! `tips`, whose key scatters them across the index by epoch. The writer folds the log
 //! into `tips` in batches of thousands, sorted, so that each epoch's run of tips lands
-//! on one index page; reads take both tables until then.
+//! on one index page; reads take both tables until then, each tip once.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
-use sqlx::{AnyPool, Executor};
+use solana_sdk::pubkey::Pubkey;
+use sqlx::{AnyPool, Executor, Row};
 
 use super::{
+    codec::parse,
     sql::{discard, Backend},
-    StoreResult,
+    StoreError, StoreResult,
 };
+use crate::domain::EpochKey;
 
 /// When the writer folds the log into `tips`.
 #[derive(Clone, Copy, Debug)]
@@ -67,4 +70,37 @@ pub(super) async fn fold(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
         discard(&mut conn);
     }
     folded.map(drop).map_err(Into::into)
+}
+
+/// The entries of `epoch` as they stood at `seq`: the sum of its tips up to it, each
+/// tip once from `tips` or the log.
+pub(super) async fn entries_at(
+    reader: &AnyPool,
+    epoch: &EpochKey,
+    seq: u32,
+) -> StoreResult<Vec<(Pubkey, u64)>> {
+    let rows = sqlx::query(
+        "SELECT seq, payee, amount FROM tips
+         WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5
+         UNION
+         SELECT seq, payee, amount FROM tip_log
+         WHERE tab = $1 AND incarnation = $2 AND slot = $3 AND epoch = $4 AND seq <= $5",
+    )
+    .bind(epoch.stream.tab.to_string())
+    .bind(epoch.incarnation as i64)
+    .bind(i64::from(epoch.stream.slot))
+    .bind(epoch.epoch as i64)
+    .bind(i64::from(seq))
+    .fetch_all(reader)
+    .await?;
+    let mut entries: BTreeMap<Pubkey, u64> = BTreeMap::new();
+    for row in rows {
+        let payee: Pubkey = parse("payee", &row.try_get::<String, _>("payee")?)?;
+        let amount = row.try_get::<i64, _>("amount")? as u64;
+        let entry = entries.entry(payee).or_default();
+        *entry = entry
+            .checked_add(amount)
+            .ok_or_else(|| StoreError::Corrupt("tips overflow".into()))?;
+    }
+    Ok(entries.into_iter().collect())
 }
