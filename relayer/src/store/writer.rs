@@ -55,9 +55,10 @@ async fn group_commit(
     mut requests: mpsc::UnboundedReceiver<AcceptRequest>,
 ) {
     let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
-    // Tips logged since the last fold, starting with a fold of what an earlier run
-    // left logged.
-    let mut logged = fold(&pool, backend).await;
+    // What an earlier run left logged is folded first.
+    fold(&pool, backend).await;
+    // Tips logged since the last fold.
+    let mut logged = 0;
     loop {
         let next = requests.recv_many(&mut group, GROUP_COMMIT_MAX);
         let received = match folding.when_idle_for.filter(|_| logged > 0) {
@@ -65,7 +66,8 @@ async fn group_commit(
             Some(idle) => match tokio::time::timeout(idle, next).await {
                 Ok(received) => received,
                 Err(_idle) => {
-                    logged = fold(&pool, backend).await;
+                    fold(&pool, backend).await;
+                    logged = 0;
                     continue;
                 }
             },
@@ -75,7 +77,8 @@ async fn group_commit(
         }
         logged += commit(&pool, backend, &mut group).await;
         if logged >= folding.after_tips {
-            logged = fold(&pool, backend).await;
+            fold(&pool, backend).await;
+            logged = 0;
         }
     }
 }
@@ -103,15 +106,11 @@ async fn commit(pool: &AnyPool, backend: Backend, group: &mut Vec<AcceptRequest>
     stored
 }
 
-/// Folds the tip log; the tips left logged as far as the writer counts (one after a
-/// failure, so that it tries again once idle, not after every commit).
-async fn fold(pool: &AnyPool, backend: Backend) -> usize {
-    match tip_log::fold(pool, backend).await {
-        Ok(()) => 0,
-        Err(error) => {
-            tracing::warn!(%error, "could not fold the tip log; its tips stay readable there");
-            1
-        }
+/// Folds the tip log. A fold that fails (a full disk) leaves its tips readable in the
+/// log; the writer tries again after the next tips, not over and over while none come.
+async fn fold(pool: &AnyPool, backend: Backend) {
+    if let Err(error) = tip_log::fold(pool, backend).await {
+        tracing::warn!(%error, "could not fold the tip log; its tips stay readable there");
     }
 }
 
