@@ -571,48 +571,43 @@ async fn postgres_backend() {
     let mut admin = PgConnection::connect(&url)
         .await
         .expect("connect to PostgreSQL");
-    admin
-        .execute(format!("CREATE DATABASE {database}").as_str())
-        .await
-        .expect("create a test database");
+    create_database(&mut admin, &database).await;
     let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
     let database_url = format!("{base}/{database}");
     suite(Arc::new(SqlStore::connect(&database_url).await.unwrap())).await;
     let reopened = SqlStore::connect(&database_url).await.unwrap();
     assert_eq!(epochs_stored(&reopened).await, 5 + 64 + 50 + 1);
     drop(reopened);
+    drop_database(&mut admin, &database).await;
+
+    let previous = format!("{database}_previous");
+    create_database(&mut admin, &previous).await;
+    from_the_previous_schema(&format!("{base}/{previous}"), "postgres").await;
+    drop_database(&mut admin, &previous).await;
+
+    let logged = format!("{database}_log");
+    create_database(&mut admin, &logged).await;
+    the_tip_log(&format!("{base}/{logged}")).await;
+    drop_database(&mut admin, &logged).await;
+
+    let folding = format!("{database}_folding");
+    create_database(&mut admin, &folding).await;
+    the_writer_folds_the_log(&format!("{base}/{folding}")).await;
+    drop_database(&mut admin, &folding).await;
+}
+
+async fn create_database(admin: &mut PgConnection, database: &str) {
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .expect("create a test database");
+}
+
+async fn drop_database(admin: &mut PgConnection, database: &str) {
     admin
         .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
         .await
         .expect("drop the test database");
-
-    let previous = format!("{database}_previous");
-    admin
-        .execute(format!("CREATE DATABASE {previous}").as_str())
-        .await
-        .expect("create a test database");
-    from_the_previous_schema(&format!("{base}/{previous}"), "postgres").await;
-    admin
-        .execute(format!("DROP DATABASE {previous} WITH (FORCE)").as_str())
-        .await
-        .expect("drop the test database");
-
-    for (suffix, test) in [("log", 0), ("folding", 1)] {
-        let database = format!("{database}_{suffix}");
-        admin
-            .execute(format!("CREATE DATABASE {database}").as_str())
-            .await
-            .expect("create a test database");
-        let url = format!("{base}/{database}");
-        match test {
-            0 => the_tip_log(&url).await,
-            _ => the_writer_folds_the_log(&url).await,
-        }
-        admin
-            .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
-            .await
-            .expect("drop the test database");
-    }
 }
 
 /// Rows in a table of the store at `url`, read beside the store.
@@ -625,6 +620,11 @@ async fn rows_in(url: &str, table: &str) -> i64 {
         .unwrap();
     pool.close().await;
     rows
+}
+
+/// Rows in the tip log and in `tips`.
+async fn tip_rows(url: &str) -> (i64, i64) {
+    (rows_in(url, "tip_log").await, rows_in(url, "tips").await)
 }
 
 /// Tips read the same from the tip log, from `tips` after a fold, and from both; a tip
@@ -663,17 +663,11 @@ async fn the_tip_log(url: &str) {
     let epoch = EpochKey::of(&s3);
     let alice_totals = sums(StreamStatus::Open, 1, 2, 11);
     // s1's tip is logged twice: once stored, once again with its identical state.
-    assert_eq!(
-        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
-        (4, 0)
-    );
+    assert_eq!(tip_rows(url).await, (4, 0));
     reads_tips(&store, &[&s1, &s2, &s3], (&alice, alice_totals.clone())).await;
 
     store.fold_tip_log().await.unwrap();
-    assert_eq!(
-        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
-        (0, 3)
-    );
+    assert_eq!(tip_rows(url).await, (0, 3));
     reads_tips(&store, &[&s1, &s2, &s3], (&alice, alice_totals.clone())).await;
 
     // Tips on both sides, and a folded tip logged again.
@@ -689,29 +683,18 @@ async fn the_tip_log(url: &str) {
         .accept(keys.accepted(&s4, Some(3), (bob, 2), 106))
         .await
         .unwrap());
-    assert_eq!(
-        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
-        (1, 4)
-    );
-    reads_tips(
-        &store,
-        &[&s1, &s2, &s3, &s4],
-        (&alice, alice_totals.clone()),
-    )
-    .await;
-    reads_tips(&store, &[&s4], (&bob, sums(StreamStatus::Open, 1, 2, 7))).await;
-    store.fold_tip_log().await.unwrap();
-    assert_eq!(
-        (rows_in(url, "tip_log").await, rows_in(url, "tips").await),
-        (0, 4)
-    );
-    reads_tips(
-        &store,
-        &[&s1, &s2, &s3, &s4],
-        (&alice, alice_totals.clone()),
-    )
-    .await;
-    reads_tips(&store, &[&s4], (&bob, sums(StreamStatus::Open, 1, 2, 7))).await;
+    // Read with the folded tip logged again, then folded.
+    for logged_and_folded in [(1, 4), (0, 4)] {
+        assert_eq!(tip_rows(url).await, logged_and_folded);
+        reads_tips(
+            &store,
+            &[&s1, &s2, &s3, &s4],
+            (&alice, alice_totals.clone()),
+        )
+        .await;
+        reads_tips(&store, &[&s4], (&bob, sums(StreamStatus::Open, 1, 2, 7))).await;
+        store.fold_tip_log().await.unwrap();
+    }
 
     // What a store left logged is read, and folded, by the next one to open it.
     let s5 = s4.tip(alice, 4).unwrap();
@@ -744,7 +727,7 @@ async fn the_writer_folds_the_log(url: &str) {
     let mut state = StreamState::new(Pubkey::new_unique(), 1, 0, 0, 0);
     for seq in 0..3u32 {
         state = state.tip(payee, 1).unwrap();
-        let previous = seq.checked_sub(1).map(|_| seq);
+        let previous = (seq > 0).then_some(seq);
         assert!(store
             .accept(keys.accepted(&state, previous, (payee, 1), 1))
             .await
